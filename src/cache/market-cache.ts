@@ -1,0 +1,86 @@
+import { encode, encodeBar, stamp, type Stamped } from './codec.js';
+import { isCountedEntry, type KeyLayout } from './keys.js';
+import type { Bar, FearGreed, FundingRate, LlmAnalysis, Ticker, Timeframe } from './market-types.js';
+import type { CacheStore } from './store.js';
+import { ttlMsFor, type TtlPolicy } from './ttl-policy.js';
+
+export interface MarketCacheOptions {
+  store: CacheStore;
+  keys: KeyLayout;
+  ttl: TtlPolicy;
+  barsMaxPerSeries: number;
+}
+
+type BarInput = Omit<Bar, 'symbol' | 'timeframe'>;
+
+/**
+ * Writes and invalidations, in the vocabulary of the API. Reads do not come through here: they
+ * go through each request's loaders so that they batch (see `src/resolvers/loaders.ts`).
+ * Arguments are assumed valid; the schema validates them before any of this runs.
+ */
+export function createMarketCache({ store, keys, ttl, barsMaxPerSeries }: MarketCacheOptions) {
+  async function putPoint<T extends object>(key: string, value: T, ttlMs: number): Promise<Stamped<T>> {
+    const stamped = stamp(value, Date.now(), ttlMs);
+    await store.set(key, encode(stamped), ttlMs);
+    return stamped;
+  }
+
+  async function deleteEntries(entryKeys: string[]): Promise<number> {
+    const existed = await store.delete(entryKeys);
+    return existed.filter((found, i) => found && isCountedEntry(entryKeys[i]!)).length;
+  }
+
+  return {
+    /** Upserts bars by open time (the last of equal open times wins); resolves to how many are stored. */
+    async putBars(symbol: string, timeframe: Timeframe, bars: readonly BarInput[], ttlSeconds?: number | null) {
+      const byOpenTime = new Map(bars.map((bar) => [bar.openTime.getTime(), encodeBar(bar)]));
+      if (byOpenTime.size === 0) return 0;
+      return store.upsertSeries({
+        key: keys.bars(symbol, timeframe),
+        latestKey: keys.latestBar(symbol, timeframe),
+        members: [...byOpenTime].map(([score, member]) => ({ score, member })),
+        ttlMs: ttlMsFor(ttl, 'bars', ttlSeconds),
+        maxMembers: barsMaxPerSeries,
+      });
+    },
+
+    putTicker: (ticker: Ticker, ttlSeconds?: number | null) =>
+      putPoint(keys.ticker(ticker.symbol), ticker, ttlMsFor(ttl, 'ticker', ttlSeconds)),
+
+    putFundingRate: (fundingRate: FundingRate, ttlSeconds?: number | null) =>
+      putPoint(keys.fundingRate(fundingRate.symbol), fundingRate, ttlMsFor(ttl, 'fundingRate', ttlSeconds)),
+
+    putFearGreed: (fearGreed: FearGreed, ttlSeconds?: number | null) =>
+      putPoint(keys.fearGreed(), fearGreed, ttlMsFor(ttl, 'fearGreed', ttlSeconds)),
+
+    putLlmAnalysis: (analysis: LlmAnalysis, ttlSeconds?: number | null) =>
+      putPoint(
+        keys.llmAnalysis(analysis.analysisType, analysis.inputHash),
+        analysis,
+        ttlMsFor(ttl, 'llmAnalysis', ttlSeconds),
+      ),
+
+    invalidateBars: (symbol: string, timeframe?: Timeframe | null) =>
+      deleteEntries(timeframe ? [keys.bars(symbol, timeframe), keys.latestBar(symbol, timeframe)] : keys.allBarKeys(symbol)),
+
+    invalidateTicker: (symbol: string) => deleteEntries([keys.ticker(symbol)]),
+
+    invalidateFundingRate: (symbol: string) => deleteEntries([keys.fundingRate(symbol)]),
+
+    invalidateFearGreed: () => deleteEntries([keys.fearGreed()]),
+
+    invalidateLlmAnalysis: (analysisType: string, inputHash?: string | null) =>
+      inputHash
+        ? deleteEntries([keys.llmAnalysis(analysisType, inputHash)])
+        : store.deleteByPrefix(keys.llmAnalysisType(analysisType)),
+
+    /** The symbol's bars of every timeframe, its ticker and its funding rate: computed keys, no scan. */
+    invalidateSymbol: (symbol: string) =>
+      deleteEntries([keys.ticker(symbol), keys.fundingRate(symbol), ...keys.allBarKeys(symbol)]),
+
+    /** Every key of this namespace and version, and nothing else. */
+    invalidateAll: () => store.deleteByPrefix(keys.root, isCountedEntry),
+  };
+}
+
+export type MarketCache = ReturnType<typeof createMarketCache>;

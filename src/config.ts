@@ -1,0 +1,97 @@
+import { DEFAULT_TTL_SECONDS, type TtlPolicy } from './cache/ttl-policy.js';
+
+/** The gateway's settings, parsed from the environment once at start-up and frozen. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  /** Unset means the embedded in-memory store. */
+  readonly redisUrl: string | undefined;
+  readonly namespace: string;
+  readonly version: string;
+  readonly writerToken: string | undefined;
+  readonly adminToken: string | undefined;
+  readonly barsMaxPerSeries: number;
+  readonly memoryMaxKeys: number;
+  readonly ttlSeconds: Readonly<TtlPolicy>;
+  readonly logLevel: string;
+  readonly production: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const MAX_TTL_SECONDS = 31_536_000;
+const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const MIN_TOKEN_LENGTH = 16;
+
+/**
+ * Reads and validates the environment. Throws `ConfigError` naming the first bad variable,
+ * what it expects and what it received.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const read = (name: string) => {
+    const value = env[name]?.trim();
+    return value === '' ? undefined : value;
+  };
+  const fail = (name: string, expected: string, received: string): never => {
+    throw new ConfigError(`${name}: expected ${expected}, received ${JSON.stringify(received)}`);
+  };
+  const integer = (name: string, fallback: number, min: number, max: number) => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      fail(name, `an integer from ${min} to ${max}`, raw);
+    }
+    return value;
+  };
+  const name = (variable: string, fallback: string) => {
+    const value = read(variable) ?? fallback;
+    if (!NAME_PATTERN.test(value)) fail(variable, '1-64 characters of A-Z a-z 0-9 _ . -', value);
+    return value;
+  };
+  const token = (variable: string) => {
+    const value = read(variable);
+    if (value !== undefined && (value.length < MIN_TOKEN_LENGTH || /\s/.test(value))) {
+      fail(variable, `at least ${MIN_TOKEN_LENGTH} characters with no white space`, `${value.length} characters`);
+    }
+    return value;
+  };
+  const ttl = (variable: string, fallback: number) => integer(variable, fallback, 1, MAX_TTL_SECONDS);
+
+  const redisUrl = read('REDIS_URL');
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
+    fail('REDIS_URL', 'a redis:// or rediss:// URL', redisUrl.replace(/\/\/[^@/]*@/, '//***@'));
+  }
+  const logLevel = read('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) fail('LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
+
+  const writerToken = token('WRITER_TOKEN');
+  const adminToken = token('ADMIN_TOKEN');
+  if (writerToken !== undefined && writerToken === adminToken) {
+    throw new ConfigError('WRITER_TOKEN: expected a token different from ADMIN_TOKEN, received the same token');
+  }
+
+  return Object.freeze({
+    host: read('HOST') ?? '0.0.0.0',
+    port: integer('PORT', 4000, 0, 65_535),
+    redisUrl,
+    namespace: name('CACHE_NAMESPACE', 'mdc'),
+    version: name('CACHE_VERSION', 'v1'),
+    writerToken,
+    adminToken,
+    barsMaxPerSeries: integer('BARS_MAX_PER_SERIES', 5000, 1, 1_000_000),
+    memoryMaxKeys: integer('MEMORY_MAX_KEYS', 100_000, 1, 100_000_000),
+    ttlSeconds: Object.freeze({
+      ticker: ttl('TTL_TICKER_SECONDS', DEFAULT_TTL_SECONDS.ticker),
+      fundingRate: ttl('TTL_FUNDING_RATE_SECONDS', DEFAULT_TTL_SECONDS.fundingRate),
+      fearGreed: ttl('TTL_FEAR_GREED_SECONDS', DEFAULT_TTL_SECONDS.fearGreed),
+      bars: ttl('TTL_BARS_SECONDS', DEFAULT_TTL_SECONDS.bars),
+      llmAnalysis: ttl('TTL_LLM_ANALYSIS_SECONDS', DEFAULT_TTL_SECONDS.llmAnalysis),
+    }),
+    logLevel,
+    production: read('NODE_ENV') === 'production',
+  });
+}

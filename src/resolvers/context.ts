@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import type { KeyLayout } from '../cache/keys.js';
+import type { MarketCache } from '../cache/market-cache.js';
+import type { CacheStore } from '../cache/store.js';
+import { authenticate, type AuthState, type Tokens } from './auth.js';
+import { createLoaders, type Loaders } from './loaders.js';
+
+export interface GatewayContext {
+  auth: AuthState;
+  loaders: Loaders;
+  keys: KeyLayout;
+  store: CacheStore;
+  cache: MarketCache;
+  logger: Logger;
+}
+
+export interface ContextDeps extends Tokens {
+  keys: KeyLayout;
+  store: CacheStore;
+  cache: MarketCache;
+  logger: Logger;
+}
+
+/** Builds the context of one request: its credentials and its own, fresh loaders. */
+export function createContext(request: Request, deps: ContextDeps): GatewayContext {
+  return {
+    auth: authenticate(request.headers.get('authorization'), deps),
+    loaders: createLoaders(deps.store),
+    keys: deps.keys,
+    store: deps.store,
+    cache: deps.cache,
+    logger: deps.logger,
+  };
+}

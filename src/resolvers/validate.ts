@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { badUserInput } from '../errors.js';
+
+/**
+ * Checks that the schema's types cannot express. Each runs before any store call and throws a
+ * `BAD_USER_INPUT` error naming the argument, what it expects and what it received.
+ */
+
+export const MAX_BARS_LIMIT = 5000;
+export const MAX_SYMBOLS = 500;
+export const MAX_BARS_PER_WRITE = 5000;
+export const MAX_TTL_SECONDS = 31_536_000;
+const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+const HASH_PATTERN = /^[0-9a-f]{64}$/i;
+
+function integerIn(argument: string, value: number, min: number, max: number) {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw badUserInput(argument, `an integer from ${min} to ${max}`, value);
+  }
+}
+
+export function checkLimit(limit: number) {
+  integerIn('limit', limit, 1, MAX_BARS_LIMIT);
+}
+
+export function checkTtl(ttlSeconds: number | null | undefined) {
+  if (ttlSeconds != null) integerIn('ttlSeconds', ttlSeconds, 1, MAX_TTL_SECONDS);
+}
+
+export function checkTimeRange(since: Date | null | undefined, until: Date | null | undefined) {
+  if (since && until && since > until) {
+    throw badUserInput('since', `a time at or before until (${until.toISOString()})`, since);
+  }
+}
+
+export function checkSymbolCount(symbols: readonly string[]) {
+  if (symbols.length > MAX_SYMBOLS) {
+    throw badUserInput('symbols', `at most ${MAX_SYMBOLS} symbols`, `${symbols.length} symbols`);
+  }
+}
+
+export function checkName(argument: string, value: string) {
+  if (!NAME_PATTERN.test(value)) throw badUserInput(argument, '1-64 characters of A-Z a-z 0-9 . _ -', value);
+}
+
+export function checkText(argument: string, value: string | null | undefined, maxLength: number) {
+  if (value != null && (value.trim() === '' || value.length > maxLength)) {
+    throw badUserInput(argument, `1-${maxLength} characters, not all white space`, value);
+  }
+}
+
+export function checkFearGreedValue(value: number) {
+  integerIn('fearGreed.value', value, 0, 100);
+}
+
+/** `low <= open, close <= high`, the shape of every real bar. */
+export function checkBars(bars: ReadonlyArray<{ open: number; high: number; low: number; close: number }>) {
+  if (bars.length > MAX_BARS_PER_WRITE) {
+    throw badUserInput('bars', `at most ${MAX_BARS_PER_WRITE} bars per call`, `${bars.length} bars`);
+  }
+  bars.forEach(({ open, high, low, close }, i) => {
+    if (high < low) throw badUserInput(`bars[${i}].high`, `at least low (${low})`, high);
+    if (open < low || open > high) throw badUserInput(`bars[${i}].open`, `between low (${low}) and high (${high})`, open);
+    if (close < low || close > high) throw badUserInput(`bars[${i}].close`, `between low (${low}) and high (${high})`, close);
+  });
+}
+
+export function checkHighLow(argument: string, high: number | null | undefined, low: number | null | undefined) {
+  if (high != null && low != null && high < low) {
+    throw badUserInput(`${argument}.high24h`, `at least ${argument}.low24h (${low})`, high);
+  }
+}
+
+/**
+ * The key of an analysis: the SHA-256 of `input`, or `inputHash` as given (lower-cased).
+ * Exactly one of the two must be present. The raw input is hashed here and never stored.
+ */
+export function inputHashOf(input: string | null | undefined, inputHash: string | null | undefined): string {
+  if ((input == null) === (inputHash == null)) {
+    const received = input == null ? 'neither' : 'both';
+    throw badUserInput('input', 'exactly one of input or inputHash', received);
+  }
+  if (input != null) return createHash('sha256').update(input, 'utf8').digest('hex');
+  if (!HASH_PATTERN.test(inputHash!)) {
+    throw badUserInput('inputHash', 'a SHA-256 digest as 64 hex characters', inputHash);
+  }
+  return inputHash!.toLowerCase();
+}

@@ -1,0 +1,96 @@
+import { decodeBar } from '../cache/codec.js';
+import type { Bar } from '../cache/market-types.js';
+import { adminOnly, writerOnly } from '../resolvers/auth.js';
+import { invalidated } from '../resolvers/audit.js';
+import { readBars, readPoint } from '../resolvers/reads.js';
+import { checkBars, checkLimit, checkTimeRange, checkTtl } from '../resolvers/validate.js';
+import { builder } from './builder.js';
+import { InvalidationResult } from './invalidation.js';
+
+const DEFAULT_LIMIT = 100;
+
+export const BarType = builder.objectRef<Bar>('Bar').implement({
+  description: 'One OHLCV candle of a symbol at a timeframe.',
+  fields: (t) => ({
+    symbol: t.expose('symbol', { type: 'MarketSymbol' }),
+    timeframe: t.expose('timeframe', { type: 'Timeframe' }),
+    openTime: t.expose('openTime', { type: 'DateTime' }),
+    open: t.exposeFloat('open'),
+    high: t.exposeFloat('high'),
+    low: t.exposeFloat('low'),
+    close: t.exposeFloat('close'),
+    volume: t.expose('volume', { type: 'NonNegativeFloat' }),
+  }),
+});
+
+const BarInput = builder.inputType('BarInput', {
+  description: 'A bar to store; `low <= open, close <= high`.',
+  fields: (t) => ({
+    openTime: t.field({ type: 'DateTime', required: true }),
+    open: t.float({ required: true }),
+    high: t.float({ required: true }),
+    low: t.float({ required: true }),
+    close: t.float({ required: true }),
+    volume: t.field({ type: 'NonNegativeFloat', required: true }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  bars: t.field({
+    type: [BarType],
+    description: 'Bars newest first, at most `limit` (1-5000), optionally bounded by open time (inclusive).',
+    args: {
+      symbol: t.arg({ type: 'MarketSymbol', required: true }),
+      timeframe: t.arg({ type: 'Timeframe', required: true }),
+      limit: t.arg.int({ defaultValue: DEFAULT_LIMIT }),
+      since: t.arg({ type: 'DateTime' }),
+      until: t.arg({ type: 'DateTime' }),
+    },
+    resolve: (_root, { symbol, timeframe, limit, since, until }, ctx) => {
+      checkLimit(limit ?? DEFAULT_LIMIT);
+      checkTimeRange(since, until);
+      return readBars(ctx, { symbol, timeframe, limit: limit ?? DEFAULT_LIMIT, since, until });
+    },
+  }),
+  latestBar: t.field({
+    type: BarType,
+    nullable: true,
+    description: 'The newest cached bar of the series.',
+    args: {
+      symbol: t.arg({ type: 'MarketSymbol', required: true }),
+      timeframe: t.arg({ type: 'Timeframe', required: true }),
+    },
+    resolve: (_root, { symbol, timeframe }, ctx) =>
+      readPoint(ctx, ctx.keys.latestBar(symbol, timeframe), (raw) => decodeBar(raw, symbol, timeframe)),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  putBars: t.int({
+    ...writerOnly,
+    description:
+      'Upserts bars by open time (the last of equal open times wins), all or none; returns how many the series now holds of them.',
+    args: {
+      symbol: t.arg({ type: 'MarketSymbol', required: true }),
+      timeframe: t.arg({ type: 'Timeframe', required: true }),
+      bars: t.arg({ type: [BarInput], required: true }),
+      ttlSeconds: t.arg.int(),
+    },
+    resolve: (_root, { symbol, timeframe, bars, ttlSeconds }, ctx) => {
+      checkBars(bars);
+      checkTtl(ttlSeconds);
+      return ctx.cache.putBars(symbol, timeframe, bars, ttlSeconds);
+    },
+  }),
+  invalidateBars: t.field({
+    ...adminOnly,
+    type: InvalidationResult,
+    description: "Removes the symbol's series at `timeframe`, or at every timeframe when it is omitted.",
+    args: {
+      symbol: t.arg({ type: 'MarketSymbol', required: true }),
+      timeframe: t.arg({ type: 'Timeframe' }),
+    },
+    resolve: async (_root, args, ctx) =>
+      invalidated(ctx, 'invalidateBars', args, await ctx.cache.invalidateBars(args.symbol, args.timeframe)),
+  }),
+}));

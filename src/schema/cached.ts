@@ -1,0 +1,11 @@
+import type { CacheStamp } from '../cache/market-types.js';
+import { builder } from './builder.js';
+
+/** The write time and expiry every cached point value carries, read with the value itself. */
+export const Cached = builder.interfaceRef<CacheStamp>('Cached').implement({
+  description: 'A value read from the cache, with when it was written and when it expires.',
+  fields: (t) => ({
+    cachedAt: t.expose('cachedAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+  }),
+});

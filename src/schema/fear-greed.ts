@@ -1,0 +1,55 @@
+import { decodeFearGreed, type Stamped } from '../cache/codec.js';
+import type { FearGreed } from '../cache/market-types.js';
+import { adminOnly, writerOnly } from '../resolvers/auth.js';
+import { invalidated } from '../resolvers/audit.js';
+import { readPoint } from '../resolvers/reads.js';
+import { checkFearGreedValue, checkText, checkTtl } from '../resolvers/validate.js';
+import { builder } from './builder.js';
+import { Cached } from './cached.js';
+import { InvalidationResult } from './invalidation.js';
+
+export const FearGreedType = builder.objectRef<Stamped<FearGreed>>('FearGreed').implement({
+  description: 'The crypto Fear & Greed index: 0 (extreme fear) to 100 (extreme greed).',
+  interfaces: [Cached],
+  fields: (t) => ({
+    value: t.exposeInt('value'),
+    classification: t.exposeString('classification'),
+    time: t.expose('time', { type: 'DateTime' }),
+  }),
+});
+
+const FearGreedInput = builder.inputType('FearGreedInput', {
+  description: 'A Fear & Greed reading to store; `time` defaults to now.',
+  fields: (t) => ({
+    value: t.int({ required: true }),
+    classification: t.string({ required: true }),
+    time: t.field({ type: 'DateTime' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  fearGreed: t.field({
+    type: FearGreedType,
+    nullable: true,
+    resolve: (_root, _args, ctx) => readPoint(ctx, ctx.keys.fearGreed(), decodeFearGreed),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  putFearGreed: t.field({
+    ...writerOnly,
+    type: FearGreedType,
+    args: { fearGreed: t.arg({ type: FearGreedInput, required: true }), ttlSeconds: t.arg.int() },
+    resolve: (_root, { fearGreed, ttlSeconds }, ctx) => {
+      checkFearGreedValue(fearGreed.value);
+      checkText('fearGreed.classification', fearGreed.classification, 64);
+      checkTtl(ttlSeconds);
+      return ctx.cache.putFearGreed({ ...fearGreed, time: fearGreed.time ?? new Date() }, ttlSeconds);
+    },
+  }),
+  invalidateFearGreed: t.field({
+    ...adminOnly,
+    type: InvalidationResult,
+    resolve: async (_root, args, ctx) => invalidated(ctx, 'invalidateFearGreed', args, await ctx.cache.invalidateFearGreed()),
+  }),
+}));

@@ -1,0 +1,70 @@
+import { GraphQLScalarType, Kind, print, valueFromASTUntyped, type ValueNode } from 'graphql';
+import { DateTimeResolver, JSONObjectResolver, NonNegativeFloatResolver } from 'graphql-scalars';
+import { TIMEFRAMES, type Timeframe } from '../cache/market-types.js';
+import { InputValueError, invalidValue } from '../errors.js';
+
+// No `{ } * ? [ ] \` or white space: a symbol goes verbatim into a key's hash tag, so it must
+// never open a second tag or read as a SCAN pattern.
+const SYMBOL_PATTERN = /^[A-Za-z0-9._/:-]{1,64}$/;
+const timeframes: ReadonlySet<string> = new Set(TIMEFRAMES);
+
+function stringScalar<T extends string>(name: string, description: string, rule: string, accepts: (s: string) => boolean) {
+  const check = (value: unknown, fail: (rule: string, value: unknown) => Error): T => {
+    if (typeof value !== 'string' || !accepts(value)) throw fail(rule, value);
+    return value as T;
+  };
+  return new GraphQLScalarType<T, string>({
+    name,
+    description,
+    serialize: (value) => check(value, invalidValue),
+    parseValue: (value) => check(value, invalidValue),
+    parseLiteral: (node: ValueNode) =>
+      check(node.kind === Kind.STRING ? node.value : print(node), (r, v) => new InputValueError(r, v)),
+  });
+}
+
+export const MarketSymbolScalar = stringScalar<string>(
+  'MarketSymbol',
+  'A market symbol as the exchange spells it: 1-64 characters of A-Z a-z 0-9 . _ / : -, e.g. "BTC/USDT", "BTC/USDT:USDT", "7203".',
+  'a MarketSymbol: 1-64 characters of A-Z a-z 0-9 . _ / : - (e.g. "BTC/USDT")',
+  (s) => SYMBOL_PATTERN.test(s),
+);
+
+export const TimeframeScalar = stringScalar<Timeframe>(
+  'Timeframe',
+  `A bar interval: one of ${TIMEFRAMES.join(' ')} (m minutes, h hours, d days, w weeks, M months).`,
+  `a Timeframe: one of ${TIMEFRAMES.join(' ')}`,
+  (s) => timeframes.has(s),
+);
+
+/**
+ * A graphql-scalars type whose input errors read like ours: `expected <rule>, received <value>`
+ * with code `BAD_USER_INPUT`. Output serialisation is the library's own.
+ */
+function withInputErrors<T>(scalar: GraphQLScalarType<T>, rule: string): GraphQLScalarType<T> {
+  const config = scalar.toConfig();
+  return new GraphQLScalarType<T>({
+    ...config,
+    parseValue(value) {
+      try {
+        return config.parseValue!(value);
+      } catch {
+        throw invalidValue(rule, value);
+      }
+    },
+    parseLiteral(node, variables) {
+      try {
+        return config.parseLiteral!(node, variables);
+      } catch {
+        throw new InputValueError(rule, valueFromASTUntyped(node, variables));
+      }
+    },
+  });
+}
+
+export const DateTimeScalar = withInputErrors(
+  DateTimeResolver,
+  'a DateTime: an RFC 3339 date-time with a time zone, e.g. "2026-01-01T00:00:00Z"',
+);
+export const NonNegativeFloatScalar = withInputErrors(NonNegativeFloatResolver, 'a finite number >= 0');
+export const JSONObjectScalar = withInputErrors(JSONObjectResolver, 'a JSON object');

@@ -1,0 +1,79 @@
+import { decodeTicker, type Stamped } from '../cache/codec.js';
+import type { Ticker } from '../cache/market-types.js';
+import { adminOnly, writerOnly } from '../resolvers/auth.js';
+import { invalidated } from '../resolvers/audit.js';
+import { readPoint } from '../resolvers/reads.js';
+import { checkHighLow, checkSymbolCount, checkTtl } from '../resolvers/validate.js';
+import { builder } from './builder.js';
+import { Cached } from './cached.js';
+import { InvalidationResult } from './invalidation.js';
+
+export const TickerType = builder.objectRef<Stamped<Ticker>>('Ticker').implement({
+  description: "A symbol's last price and 24-hour statistics.",
+  interfaces: [Cached],
+  fields: (t) => ({
+    symbol: t.expose('symbol', { type: 'MarketSymbol' }),
+    last: t.exposeFloat('last'),
+    bid: t.exposeFloat('bid', { nullable: true }),
+    ask: t.exposeFloat('ask', { nullable: true }),
+    high24h: t.exposeFloat('high24h', { nullable: true }),
+    low24h: t.exposeFloat('low24h', { nullable: true }),
+    volume24h: t.expose('volume24h', { type: 'NonNegativeFloat', nullable: true }),
+    changePercent24h: t.exposeFloat('changePercent24h', { nullable: true }),
+    time: t.expose('time', { type: 'DateTime' }),
+  }),
+});
+
+const TickerInput = builder.inputType('TickerInput', {
+  description: 'A ticker to store; `time` defaults to now.',
+  fields: (t) => ({
+    symbol: t.field({ type: 'MarketSymbol', required: true }),
+    last: t.float({ required: true }),
+    bid: t.float(),
+    ask: t.float(),
+    high24h: t.float(),
+    low24h: t.float(),
+    volume24h: t.field({ type: 'NonNegativeFloat' }),
+    changePercent24h: t.float(),
+    time: t.field({ type: 'DateTime' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  ticker: t.field({
+    type: TickerType,
+    nullable: true,
+    args: { symbol: t.arg({ type: 'MarketSymbol', required: true }) },
+    resolve: (_root, { symbol }, ctx) => readPoint(ctx, ctx.keys.ticker(symbol), decodeTicker),
+  }),
+  tickers: t.field({
+    type: [TickerType],
+    nullable: { list: false, items: true },
+    description: 'One entry per requested symbol (at most 500), in order; null where nothing is cached.',
+    args: { symbols: t.arg({ type: ['MarketSymbol'], required: true }) },
+    resolve: (_root, { symbols }, ctx) => {
+      checkSymbolCount(symbols);
+      return symbols.map((symbol) => readPoint(ctx, ctx.keys.ticker(symbol), decodeTicker));
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  putTicker: t.field({
+    ...writerOnly,
+    type: TickerType,
+    args: { ticker: t.arg({ type: TickerInput, required: true }), ttlSeconds: t.arg.int() },
+    resolve: (_root, { ticker, ttlSeconds }, ctx) => {
+      checkHighLow('ticker', ticker.high24h, ticker.low24h);
+      checkTtl(ttlSeconds);
+      return ctx.cache.putTicker({ ...ticker, time: ticker.time ?? new Date() }, ttlSeconds);
+    },
+  }),
+  invalidateTicker: t.field({
+    ...adminOnly,
+    type: InvalidationResult,
+    args: { symbol: t.arg({ type: 'MarketSymbol', required: true }) },
+    resolve: async (_root, args, ctx) =>
+      invalidated(ctx, 'invalidateTicker', args, await ctx.cache.invalidateTicker(args.symbol)),
+  }),
+}));

@@ -1,0 +1,40 @@
+import { createYoga } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { createKeyLayout } from './cache/keys.js';
+import { createMarketCache } from './cache/market-cache.js';
+import type { CacheStore } from './cache/store.js';
+import type { Config } from './config.js';
+import { createContext, type GatewayContext } from './resolvers/context.js';
+import { schema } from './schema/index.js';
+import { EXAMPLE_QUERY } from './example-query.js';
+import { useArgumentNames } from './use-argument-names.js';
+
+export interface GatewayDeps {
+  config: Config;
+  store: CacheStore;
+  logger: Logger;
+}
+
+/**
+ * Builds the gateway: a yoga server answering `/graphql` (GraphiQL on GET from a browser) and
+ * `/health`. It does not listen and reads no environment; `src/main.ts` does both. It does not
+ * own `store` either: closing it is the caller's business.
+ */
+export function createGateway({ config, store, logger }: GatewayDeps) {
+  const keys = createKeyLayout(config);
+  const cache = createMarketCache({ store, keys, ttl: config.ttlSeconds, barsMaxPerSeries: config.barsMaxPerSeries });
+  const deps = { keys, store, cache, logger, writerToken: config.writerToken, adminToken: config.adminToken };
+
+  return createYoga<Record<string, unknown>, GatewayContext>({
+    schema,
+    context: ({ request }) => createContext(request, deps),
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/health',
+    landingPage: false,
+    graphiql: { title: 'Market data cache gateway', defaultQuery: EXAMPLE_QUERY },
+    logging: logger,
+    plugins: [useArgumentNames()],
+  });
+}
+
+export type Gateway = ReturnType<typeof createGateway>;
