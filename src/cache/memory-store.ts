@@ -67,6 +67,7 @@ export function createMemoryStore({ maxKeys = 100_000 }: MemoryStoreOptions = {}
     },
 
     async upsertSeries({ key, latestKey, members, ttlMs, maxMembers }) {
+      if (members.length === 0) return 0;
       const existing = live(key);
       if (existing !== undefined && existing.kind !== 'series') throw wrongType(key);
       // Work on a copy so that a failure part-way leaves the stored series untouched.

@@ -74,6 +74,7 @@ export function createRedisStore({ redis }: { redis: Redis }): CacheStore {
     },
 
     async upsertSeries({ key, latestKey, members, ttlMs, maxMembers }) {
+      if (members.length === 0) return 0;
       const pairs = members.flatMap(({ score, member }) => [score, member]);
       return redis.mdcUpsertSeries(key, latestKey, ttlMs, maxMembers, ...pairs);
     },

@@ -19,7 +19,8 @@ export interface CacheStore {
    * Upserts members into a sorted series by score (one member per score, the last one given
    * winning), keeps only the `maxMembers` highest scores, refreshes the TTL of the series, and
    * points `latestKey` at its highest member. All of it happens atomically or not at all.
-   * Resolves to how many of the given members the series holds afterwards.
+   * Resolves to how many of the given members the series holds afterwards (0, and no write,
+   * when there are none).
    */
   upsertSeries(write: SeriesWrite): Promise<number>;
 

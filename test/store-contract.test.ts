@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { createMemoryStore } from '../src/cache/memory-store.js';
+import { createRedisStore } from '../src/cache/redis-store.js';
+import type { CacheStore, SeriesWrite } from '../src/cache/store.js';
+import { startRedisServer, type RedisServer } from './support/redis-server.js';
+
+/**
+ * One contract, two stores: whatever the gateway relies on must hold for the embedded store
+ * exactly as for Redis. TTLs here are real milliseconds because Redis expires keys on its own clock.
+ */
+interface Harness {
+  store(): CacheStore;
+  reset(): Promise<void>;
+}
+
+let redisServer: RedisServer;
+let redis: Redis;
+beforeAll(async () => {
+  redisServer = await startRedisServer();
+  redis = redisServer.client();
+});
+afterAll(() => redisServer?.stop());
+
+const harnesses: Array<[string, () => Harness]> = [
+  [
+    'memory',
+    () => {
+      let store = createMemoryStore();
+      return { store: () => store, reset: async () => void (store = createMemoryStore()) };
+    },
+  ],
+  [
+    'redis',
+    () => {
+      let store: CacheStore;
+      return {
+        store: () => (store ??= createRedisStore({ redis })),
+        // The test's own private server: flushing it touches nothing shared.
+        reset: async () => void (await redis.flushall()),
+      };
+    },
+  ],
+];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function series(key: string, scores: number[], extra: Partial<SeriesWrite> = {}): SeriesWrite {
+  return {
+    key,
+    latestKey: `${key}:latest`,
+    members: scores.map((score) => ({ score, member: `bar@${score}` })),
+    ttlMs: 60_000,
+    maxMembers: 100,
+    ...extra,
+  };
+}
+
+describe.each(harnesses)('the %s store', (_name, makeHarness) => {
+  const harness = makeHarness();
+  const store = () => harness.store();
+  beforeEach(() => harness.reset());
+
+  it('returns values in key order with null for absent keys', async () => {
+    await store().set('t:a', 'A', 60_000);
+    await store().set('t:c', 'C', 60_000);
+    expect(await store().getMany(['t:c', 't:b', 't:a'])).toEqual(['C', null, 'A']);
+    expect(await store().getMany([])).toEqual([]);
+  });
+
+  it('overwrites a value and expires it after its TTL', async () => {
+    await store().set('t:a', 'old', 60_000);
+    await store().set('t:a', 'new', 150);
+    expect(await store().getMany(['t:a'])).toEqual(['new']);
+    await sleep(250);
+    expect(await store().getMany(['t:a'])).toEqual([null]);
+  });
+
+  it('reads a series newest first, limited and bounded inclusively by score', async () => {
+    await store().upsertSeries(series('t:s', [1, 2, 3, 4, 5]));
+    const [all, limited, bounded, empty] = await store().rangeMany([
+      { key: 't:s', limit: 10 },
+      { key: 't:s', limit: 2 },
+      { key: 't:s', minScore: 2, maxScore: 4, limit: 10 },
+      { key: 't:none', limit: 10 },
+    ]);
+    expect(all).toEqual(['bar@5', 'bar@4', 'bar@3', 'bar@2', 'bar@1']);
+    expect(limited).toEqual(['bar@5', 'bar@4']);
+    expect(bounded).toEqual(['bar@4', 'bar@3', 'bar@2']);
+    expect(empty).toEqual([]);
+  });
+
+  it('upserts by score, so a score written twice holds only the last member', async () => {
+    await store().upsertSeries(series('t:s', [1, 2]));
+    const stored = await store().upsertSeries({
+      ...series('t:s', []),
+      members: [{ score: 2, member: 'bar@2-revised' }, { score: 3, member: 'bar@3' }],
+    });
+    expect(stored).toBe(2);
+    const [members] = await store().rangeMany([{ key: 't:s', limit: 10 }]);
+    expect(members).toEqual(['bar@3', 'bar@2-revised', 'bar@1']);
+  });
+
+  it('keeps only the newest maxMembers and counts only the members it kept', async () => {
+    await store().upsertSeries(series('t:s', [10, 11, 12], { maxMembers: 3 }));
+    const stored = await store().upsertSeries(series('t:s', [1, 13], { maxMembers: 3 }));
+    expect(stored).toBe(1);
+    const [members] = await store().rangeMany([{ key: 't:s', limit: 10 }]);
+    expect(members).toEqual(['bar@13', 'bar@12', 'bar@11']);
+  });
+
+  it('points the latest key at the newest member, even when older members arrive later', async () => {
+    await store().upsertSeries(series('t:s', [5]));
+    await store().upsertSeries(series('t:s', [3, 4]));
+    expect(await store().getMany(['t:s:latest'])).toEqual(['bar@5']);
+  });
+
+  it('expires a series and its latest pointer together', async () => {
+    await store().upsertSeries(series('t:s', [1], { ttlMs: 150 }));
+    await sleep(250);
+    expect(await store().rangeMany([{ key: 't:s', limit: 10 }])).toEqual([[]]);
+    expect(await store().getMany(['t:s:latest'])).toEqual([null]);
+  });
+
+  it('leaves the series untouched when a write fails', async () => {
+    await store().set('t:plain', 'value', 60_000);
+    await expect(store().upsertSeries(series('t:plain', [1]))).rejects.toThrow(/WRONGTYPE/);
+    expect(await store().getMany(['t:plain', 't:plain:latest'])).toEqual(['value', null]);
+  });
+
+  it('says which of the deleted keys existed', async () => {
+    await store().set('t:a', 'A', 60_000);
+    await store().upsertSeries(series('t:s', [1]));
+    expect(await store().delete(['t:a', 't:missing', 't:s'])).toEqual([true, false, true]);
+    expect(await store().getMany(['t:a'])).toEqual([null]);
+    expect(await store().rangeMany([{ key: 't:s', limit: 10 }])).toEqual([[]]);
+  });
+
+  it('deletes by prefix only the keys under it, counting those the caller counts', async () => {
+    await store().set('ns:v1:a', 'A', 60_000);
+    await store().set('ns:v1:b:latest', 'B', 60_000);
+    await store().set('ns:v10:c', 'C', 60_000);
+    await store().set('other:a', 'X', 60_000);
+    const deleted = await store().deleteByPrefix('ns:v1:', (key) => !key.endsWith(':latest'));
+    expect(deleted).toBe(1);
+    expect(await store().getMany(['ns:v1:a', 'ns:v1:b:latest', 'ns:v10:c', 'other:a'])).toEqual([null, null, 'C', 'X']);
+  });
+
+  it('treats a prefix with pattern characters literally', async () => {
+    await store().set('p:{a*}:1', 'literal', 60_000);
+    await store().set('p:{ab}:1', 'other', 60_000);
+    expect(await store().deleteByPrefix('p:{a*}:')).toBe(1);
+    expect(await store().getMany(['p:{ab}:1'])).toEqual(['other']);
+  });
+
+  it('discards a value only while it is unchanged, and a series member by value', async () => {
+    await store().set('t:a', 'corrupt', 60_000);
+    await store().discard('t:a', 'corrupt');
+    expect(await store().getMany(['t:a'])).toEqual([null]);
+
+    await store().set('t:b', 'rewritten', 60_000);
+    await store().discard('t:b', 'corrupt');
+    expect(await store().getMany(['t:b'])).toEqual(['rewritten']);
+
+    await store().upsertSeries(series('t:s', [1, 2]));
+    await store().discard('t:s', 'bar@1');
+    expect(await store().rangeMany([{ key: 't:s', limit: 10 }])).toEqual([['bar@2']]);
+  });
+});
+
+describe('the memory store', () => {
+  it('evicts the least recently used key beyond maxKeys', async () => {
+    const store = createMemoryStore({ maxKeys: 2 });
+    await store.set('a', 'A', 60_000);
+    await store.set('b', 'B', 60_000);
+    await store.getMany(['a']);
+    await store.set('c', 'C', 60_000);
+    expect(await store.getMany(['a', 'b', 'c'])).toEqual(['A', null, 'C']);
+  });
+});
