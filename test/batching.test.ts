@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createRedisStore } from '../src/cache/redis-store.js';
-import { testGateway, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
+import { testGateway, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
 import { recordingStore } from './support/recording-store.js';
 import { commandsDuring, startRedisServer, type RedisServer } from './support/redis-server.js';
 
@@ -39,7 +39,7 @@ const callsOf = (method: string) => store.calls.filter((call) => call.method ===
 describe('a request', () => {
   it('serves 50 tickers, 50 funding rates and fearGreed with one MGET and no GET', async () => {
     const fundingFields = SYMBOLS.map((s, i) => `f${i}: fundingRate(symbol: "${s}") { rate }`).join('\n');
-    let response: Awaited<ReturnType<TestGateway['gql']>> | undefined;
+    let response: GraphQLResponse | undefined;
     const commands = await commandsDuring(redis, async () => {
       response = await gateway.gql(`query($symbols: [MarketSymbol!]!) { tickers(symbols: $symbols) { symbol last } ${fundingFields} fearGreed { value } }`, { symbols: SYMBOLS });
     });
@@ -55,7 +55,7 @@ describe('a request', () => {
 
   it('serves 50 aliased ticker fields, 50 funding rates and fearGreed with one MGET and no GET', async () => {
     const fields = SYMBOLS.map((s, i) => `t${i}: ticker(symbol: "${s}") { last } f${i}: fundingRate(symbol: "${s}") { rate }`).join('\n');
-    let response: Awaited<ReturnType<TestGateway['gql']>> | undefined;
+    let response: GraphQLResponse | undefined;
     const commands = await commandsDuring(redis, async () => {
       response = await gateway.gql(`{ ${fields} fearGreed { value } }`);
     });
@@ -78,7 +78,7 @@ describe('a request', () => {
       lb: latestBar(symbol: "S01/USDT", timeframe: "1h") { openTime }
       t: ticker(symbol: "S00/USDT") { last }
     }`;
-    let response: Awaited<ReturnType<TestGateway['gql']>> | undefined;
+    let response: GraphQLResponse | undefined;
     const commands = await commandsDuring(redis, async () => void (response = await gateway.gql(query)));
     expect(response?.data.a).toHaveLength(5);
     expect(response?.data.b).toHaveLength(10);

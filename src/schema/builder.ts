@@ -12,6 +12,7 @@ import {
 
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
+  DefaultFieldNullability: false;
   AuthScopes: { writer: boolean; admin: boolean };
   Scalars: {
     DateTime: { Input: Date; Output: Date };
@@ -22,6 +23,8 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   plugins: [ScopeAuthPlugin],
+  // The contract's fields are non-null unless it says otherwise; nullable ones say so.
+  defaultFieldNullability: false,
   scopeAuth: {
     authScopes: ({ auth }) => ({
       writer: auth.role === 'writer' || auth.role === 'admin',
