@@ -63,7 +63,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
   const redisUrl = read('REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
-    fail('REDIS_URL', 'a redis:// or rediss:// URL', redisUrl.replace(/\/\/[^@/]*@/, '//***@'));
+    // Never echo credentials: everything up to the last '@' may be a password.
+    fail('REDIS_URL', 'a redis:// or rediss:// URL', redisUrl.replace(/^.*@/, '***@'));
   }
   const logLevel = read('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) fail('LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, logLevel);

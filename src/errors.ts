@@ -20,8 +20,9 @@ export function badUserInput(argument: string, expected: string, received: unkno
 export class InputValueError extends Error {
   override name = 'InputValueError';
   readonly extensions = { code: 'BAD_USER_INPUT' satisfies ErrorCode };
-  constructor(expected: string, received: unknown) {
-    super(`expected ${expected}, received ${describeValue(received)}`);
+  /** `verbatim`: `received` is GraphQL source text to show as it is, not a value to render. */
+  constructor(expected: string, received: unknown, { verbatim = false } = {}) {
+    super(`expected ${expected}, received ${verbatim ? String(received) : describeValue(received)}`);
   }
 }
 

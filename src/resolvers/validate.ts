@@ -35,7 +35,7 @@ export function checkTimeRange(since: Date | null | undefined, until: Date | nul
 
 export function checkSymbolCount(symbols: readonly string[]) {
   if (symbols.length > MAX_SYMBOLS) {
-    throw badUserInput('symbols', `at most ${MAX_SYMBOLS} symbols`, `${symbols.length} symbols`);
+    throw badUserInput('symbols', `at most ${MAX_SYMBOLS} symbols`, symbols.length);
   }
 }
 
@@ -56,7 +56,7 @@ export function checkFearGreedValue(value: number) {
 /** `low <= open, close <= high`, the shape of every real bar. */
 export function checkBars(bars: ReadonlyArray<{ open: number; high: number; low: number; close: number }>) {
   if (bars.length > MAX_BARS_PER_WRITE) {
-    throw badUserInput('bars', `at most ${MAX_BARS_PER_WRITE} bars per call`, `${bars.length} bars`);
+    throw badUserInput('bars', `at most ${MAX_BARS_PER_WRITE} bars per call`, bars.length);
   }
   bars.forEach(({ open, high, low, close }, i) => {
     if (high < low) throw badUserInput(`bars[${i}].high`, `at least low (${low})`, high);

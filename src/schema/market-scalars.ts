@@ -18,8 +18,11 @@ function stringScalar<T extends string>(name: string, description: string, rule:
     description,
     serialize: (value) => check(value, invalidValue),
     parseValue: (value) => check(value, invalidValue),
-    parseLiteral: (node: ValueNode) =>
-      check(node.kind === Kind.STRING ? node.value : print(node), (r, v) => new InputValueError(r, v)),
+    parseLiteral(node: ValueNode) {
+      // A literal must be a quoted string: `symbol: 7203` or `symbol: BTC` is not a symbol.
+      if (node.kind !== Kind.STRING) throw new InputValueError(`${rule} as a quoted string`, print(node), { verbatim: true });
+      return check(node.value, (r, v) => new InputValueError(r, v));
+    },
   });
 }
 

@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, type Config } from '../src/config.js';
+
+const TOKEN_A = 'a-token-of-sixteen+';
+const TOKEN_B = 'b-token-of-sixteen+';
+
+/** Calls `loadConfig(env)` and returns the `ConfigError` it throws. */
+function configErrorOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig(${JSON.stringify(env)}) accepted the environment`);
+}
+
+describe('loadConfig', () => {
+  it('gives every setting its default in an empty environment', () => {
+    const config = loadConfig({});
+
+    expect(config).toMatchObject({
+      port: 4000,
+      redisUrl: undefined,
+      namespace: 'mdc',
+      version: 'v1',
+      writerToken: undefined,
+      adminToken: undefined,
+      barsMaxPerSeries: 5000,
+      ttlSeconds: { ticker: 10, fundingRate: 60, fearGreed: 300, bars: 86_400, llmAnalysis: 21_600 },
+    });
+  });
+
+  it('treats an empty or blank REDIS_URL as unset, meaning the in-memory store', () => {
+    expect(loadConfig({ REDIS_URL: '' }).redisUrl).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: '   ' }).redisUrl).toBeUndefined();
+  });
+
+  const overrides: Array<[string, string, Partial<Record<keyof Config, unknown>>]> = [
+    ['PORT', '8080', { port: 8080 }],
+    ['PORT', '0', { port: 0 }],
+    ['PORT', '65535', { port: 65_535 }],
+    ['HOST', '127.0.0.1', { host: '127.0.0.1' }],
+    ['REDIS_URL', 'redis://cache.internal:6379/2', { redisUrl: 'redis://cache.internal:6379/2' }],
+    ['REDIS_URL', 'rediss://:secret@cache.internal:6380', { redisUrl: 'rediss://:secret@cache.internal:6380' }],
+    ['CACHE_NAMESPACE', 'market-data_2', { namespace: 'market-data_2' }],
+    ['CACHE_VERSION', 'v2.1', { version: 'v2.1' }],
+    ['WRITER_TOKEN', TOKEN_A, { writerToken: TOKEN_A }],
+    ['ADMIN_TOKEN', TOKEN_B, { adminToken: TOKEN_B }],
+    ['BARS_MAX_PER_SERIES', '1', { barsMaxPerSeries: 1 }],
+    ['BARS_MAX_PER_SERIES', '20000', { barsMaxPerSeries: 20_000 }],
+    ['MEMORY_MAX_KEYS', '5000', { memoryMaxKeys: 5000 }],
+    ['LOG_LEVEL', 'debug', { logLevel: 'debug' }],
+    ['NODE_ENV', 'production', { production: true }],
+  ];
+
+  it.each(overrides)('reads %s=%s', (name, value, expected) => {
+    expect(loadConfig({ [name]: value })).toMatchObject(expected);
+  });
+
+  const ttls: Array<[string, keyof Config['ttlSeconds']]> = [
+    ['TTL_TICKER_SECONDS', 'ticker'],
+    ['TTL_FUNDING_RATE_SECONDS', 'fundingRate'],
+    ['TTL_FEAR_GREED_SECONDS', 'fearGreed'],
+    ['TTL_BARS_SECONDS', 'bars'],
+    ['TTL_LLM_ANALYSIS_SECONDS', 'llmAnalysis'],
+  ];
+
+  it.each(ttls)('reads %s into ttlSeconds.%s, from 1 to 31536000', (name, kind) => {
+    expect(loadConfig({ [name]: '1' }).ttlSeconds[kind]).toBe(1);
+    expect(loadConfig({ [name]: '31536000' }).ttlSeconds[kind]).toBe(31_536_000);
+    expect(loadConfig({ [name]: ' 42 ' }).ttlSeconds[kind]).toBe(42);
+  });
+
+  it('accepts a token of exactly 16 characters', () => {
+    expect(loadConfig({ WRITER_TOKEN: '0123456789abcdef' }).writerToken).toBe('0123456789abcdef');
+  });
+
+  it('returns a frozen config, ttlSeconds included', () => {
+    const config = loadConfig({ PORT: '8080' });
+
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.ttlSeconds)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.ttlSeconds as { ticker: number }).ticker = 1;
+    }).toThrow(TypeError);
+    expect(config.port).toBe(8080);
+    expect(config.ttlSeconds.ticker).toBe(10);
+  });
+});
+
+describe('loadConfig with a bad value', () => {
+  const INTEGER = (min: number, max: number) => `an integer from ${min} to ${max}`;
+  const badValues: Array<[string, string, string, string]> = [
+    // [variable, value, what is expected, how the value received is shown]
+    ['PORT', 'abc', INTEGER(0, 65_535), '"abc"'],
+    ['PORT', '70000', INTEGER(0, 65_535), '"70000"'],
+    ['PORT', '-1', INTEGER(0, 65_535), '"-1"'],
+    ['PORT', '80.5', INTEGER(0, 65_535), '"80.5"'],
+    ['REDIS_URL', 'http://x', 'a redis:// or rediss:// URL', '"http://x"'],
+    ['REDIS_URL', 'localhost:6379', 'a redis:// or rediss:// URL', '"localhost:6379"'],
+    ['CACHE_NAMESPACE', 'mdc*', '1-64 characters of A-Z a-z 0-9 _ . -', '"mdc*"'],
+    ['CACHE_NAMESPACE', 'md{c}', '1-64 characters of A-Z a-z 0-9 _ . -', '"md{c}"'],
+    ['CACHE_NAMESPACE', 'mdc:prod', '1-64 characters of A-Z a-z 0-9 _ . -', '"mdc:prod"'],
+    ['CACHE_VERSION', 'v1?', '1-64 characters of A-Z a-z 0-9 _ . -', '"v1?"'],
+    ...['TTL_TICKER_SECONDS', 'TTL_FUNDING_RATE_SECONDS', 'TTL_FEAR_GREED_SECONDS', 'TTL_BARS_SECONDS', 'TTL_LLM_ANALYSIS_SECONDS'].flatMap(
+      (name): Array<[string, string, string, string]> => [
+        [name, '0', INTEGER(1, 31_536_000), '"0"'],
+        [name, '31536001', INTEGER(1, 31_536_000), '"31536001"'],
+        [name, 'ten', INTEGER(1, 31_536_000), '"ten"'],
+      ],
+    ),
+    ['BARS_MAX_PER_SERIES', '0', INTEGER(1, 1_000_000), '"0"'],
+    ['MEMORY_MAX_KEYS', '0', INTEGER(1, 100_000_000), '"0"'],
+    ['LOG_LEVEL', 'verbose', 'one of fatal, error, warn, info, debug, trace, silent', '"verbose"'],
+  ];
+
+  it.each(badValues)('rejects %s=%s, naming the variable, what it expects and what it received', (name, value, expected, received) => {
+    const error = configErrorOf({ [name]: value });
+
+    expect(error.message).toBe(`${name}: expected ${expected}, received ${received}`);
+  });
+
+  it.each(['WRITER_TOKEN', 'ADMIN_TOKEN'])('rejects %s shorter than 16 characters without echoing it', (name) => {
+    const token = 'short-token-15c';
+    const error = configErrorOf({ [name]: token });
+
+    expect(error.message).toBe(`${name}: expected at least 16 characters with no white space, received "15 characters"`);
+    expect(error.message).not.toContain(token);
+  });
+
+  it('rejects a token with white space inside without echoing it', () => {
+    const error = configErrorOf({ ADMIN_TOKEN: 'admin token with spaces' });
+
+    expect(error.message).toMatch(/^ADMIN_TOKEN: expected at least 16 characters with no white space, received /);
+    expect(error.message).not.toContain('with spaces');
+  });
+
+  it('rejects a WRITER_TOKEN equal to ADMIN_TOKEN without echoing it', () => {
+    const error = configErrorOf({ WRITER_TOKEN: TOKEN_A, ADMIN_TOKEN: TOKEN_A });
+
+    expect(error.message).toMatch(/^WRITER_TOKEN: expected a token different from ADMIN_TOKEN, received /);
+    expect(error.message).not.toContain(TOKEN_A);
+  });
+
+  it.each([
+    ['a URL with another scheme', 'http://default:hunter2-secret@cache.internal:6379'],
+    ['a URL with white space in it', 'redis://default:hunter2-secret@cache.internal :6379'],
+    ['a URL missing a slash', 'redis:/default:hunter2-secret@cache.internal:6379'],
+    ['a URL with no scheme', 'default:hunter2-secret@cache.internal:6379'],
+  ])('does not echo the password of %s in REDIS_URL', (_shape, url) => {
+    const error = configErrorOf({ REDIS_URL: url });
+
+    expect(error.message).toMatch(/^REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL, received /);
+    expect(error.message).not.toContain('hunter2-secret');
+  });
+});
