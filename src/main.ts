@@ -1,28 +1,45 @@
-import { createServer } from 'node:http';
-import { Redis } from 'ioredis';
+import { createServer, type Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
 import { createMemoryStore } from './cache/memory-store.js';
 import { createRedisStore } from './cache/redis-store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
+import { createRedisClient } from './redis-client.js';
 import { createGateway } from './server.js';
 
-/**
- * Wires configuration, the store and the HTTP listener, and owns shutdown: on SIGTERM or SIGINT
- * it stops accepting connections, lets requests in flight finish, then closes what it opened.
- */
-export async function start(config: Config) {
-  const logger = createLogger(config.logLevel);
-  const redis = config.redisUrl ? createRedisClient(config.redisUrl) : undefined;
-  const store = redis ? createRedisStore({ redis }) : createMemoryStore({ maxKeys: config.memoryMaxKeys });
+/** How long shutdown waits for requests in flight before closing their connections. */
+const SHUTDOWN_GRACE_MS = 5000;
 
-  const gateway = createGateway({ config, store, logger });
-  const server = createServer(gateway);
-  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
+export interface StartOptions {
+  /**
+   * Stop on SIGTERM and SIGINT. Off for a caller that embeds the gateway and owns the process.
+   * @default true
+   */
+  handleSignals?: boolean;
+}
+
+/**
+ * Wires configuration, the store and the HTTP listener, and owns shutdown: it stops accepting
+ * connections, lets requests in flight finish (for at most `SHUTDOWN_GRACE_MS`), then closes
+ * what it opened.
+ */
+export async function start(config: Config, { handleSignals = true }: StartOptions = {}) {
+  const logger = createLogger(config.logLevel);
+  const redis = config.redisUrl ? createRedisClient(config.redisUrl, logger) : undefined;
+  const store = redis ? createRedisStore({ redis }) : createMemoryStore({ maxKeys: config.memoryMaxKeys });
+  const server = createServer(createGateway({ config, store, logger }));
+
+  let port: number;
+  try {
+    port = await listen(server, config);
+  } catch (error) {
+    redis?.disconnect();
+    throw error;
+  }
+  const url = graphqlUrl(config.host, port);
   logger.info(
     {
-      url: `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}/graphql`,
+      url,
       store: redis ? 'redis' : 'memory',
       namespace: `${config.namespace}:${config.version}`,
       writes: config.writerToken || config.adminToken ? 'enabled' : 'disabled (no WRITER_TOKEN or ADMIN_TOKEN)',
@@ -32,35 +49,47 @@ export async function start(config: Config) {
       : 'gateway listening, caching in the embedded in-memory store (set REDIS_URL to use Redis)',
   );
 
-  const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
+  const shutdown = async (reason: string) => {
+    logger.info({ reason }, 'shutting down');
     server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
     await new Promise((resolve) => server.close(resolve));
+    clearTimeout(force);
     await store.close();
-    await redis?.quit();
+    await redis?.quit().catch(() => redis.disconnect());
   };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => void shutdown(signal).then(() => process.exit(0)));
+  if (handleSignals) {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => void shutdown(signal).then(() => process.exit(0)));
+    }
   }
-  return { server, port, shutdown };
+  return { server, port, url, shutdown };
 }
 
-function createRedisClient(url: string): Redis {
-  return new Redis(url, {
-    // Fail a command rather than queue it for ever: a cache that hangs is worse than a miss.
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    commandTimeout: 2000,
+function listen(server: Server, { host, port }: Config): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as { port: number }).port);
+    });
   });
 }
 
-const isEntryPoint = import.meta.url === `file://${process.argv[1]}`;
-if (isEntryPoint) {
+/** A URL that reaches the listener from this machine: a wildcard address is not one to connect to. */
+function graphqlUrl(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${reachable}:${port}/graphql`;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {
     await start(loadConfig());
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`Configuration error: ${error.message}`);
+    const listenError = error as NodeJS.ErrnoException;
+    if (error instanceof ConfigError) console.error(`Configuration error: ${error.message}`);
+    else if (listenError.syscall === 'listen') console.error(`Cannot listen: ${listenError.message} (set PORT or HOST)`);
+    else throw error;
     process.exit(1);
   }
 }

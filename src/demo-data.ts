@@ -1,0 +1,222 @@
+/**
+ * Synthetic market data for `npm run demo`, in the shapes of the GraphQL inputs (times as
+ * RFC 3339 strings), so that the demo can send it through the real mutations unchanged.
+ *
+ * It is deterministic: a fixed seed drives every random draw, so two runs at the same `now` give
+ * the same data, and runs at different times give the same prices shifted in time. Nothing here
+ * is a real quote.
+ */
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const FUNDING_INTERVAL_MS = 8 * HOUR_MS;
+const SEED = 20_240_101;
+
+const DEMO_BARS_PER_SERIES = 300;
+const DEMO_TIMEFRAMES = { '1h': HOUR_MS, '4h': 4 * HOUR_MS, '1d': DAY_MS } as const;
+type DemoTimeframe = keyof typeof DEMO_TIMEFRAMES;
+
+export interface DemoBar {
+  openTime: string;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+export interface DemoData {
+  bars: Array<{ symbol: string; timeframe: DemoTimeframe; bars: DemoBar[] }>;
+  tickers: Array<{
+    symbol: string;
+    last: number;
+    bid: number;
+    ask: number;
+    high24h: number;
+    low24h: number;
+    volume24h: number;
+    changePercent24h: number;
+    time: string;
+  }>;
+  fundingRates: Array<{ symbol: string; rate: number; nextFundingTime: string; time: string }>;
+  fearGreed: { value: number; classification: string; time: string };
+  llmAnalysis: { analysisType: string; input: string; result: Record<string, unknown>; model: string };
+}
+
+/** Today's level is the anchor; hourly volatility and volume are of the order of a large spot venue's. */
+const MARKETS = [
+  { symbol: 'BTC/USDT', perpetual: 'BTC/USDT:USDT', price: 90_000, hourlyVolatility: 0.005, hourlyVolume: 900 },
+  { symbol: 'ETH/USDT', perpetual: 'ETH/USDT:USDT', price: 3_200, hourlyVolatility: 0.0065, hourlyVolume: 14_000 },
+  { symbol: 'SOL/USDT', perpetual: 'SOL/USDT:USDT', price: 150, hourlyVolatility: 0.009, hourlyVolume: 120_000 },
+];
+
+/** The classification alternative.me gives each Fear & Greed value. */
+function fearGreedClassification(value: number): string {
+  if (value <= 24) return 'Extreme Fear';
+  if (value <= 44) return 'Fear';
+  if (value <= 55) return 'Neutral';
+  if (value <= 75) return 'Greed';
+  return 'Extreme Greed';
+}
+
+/**
+ * Complete bars only: each series ends at the current hour, 4-hour or day boundary (UTC). The
+ * 4h and 1d bars are aggregated from one hourly walk, so that every timeframe tells one story.
+ */
+export function createDemoData(now: Date = new Date()): DemoData {
+  const nowMs = now.getTime();
+  const gaussian = gaussianFrom(mulberry32(SEED));
+  const endOf = (timeframeMs: number) => Math.floor(nowMs / timeframeMs) * timeframeMs;
+  const hourlyStartMs = endOf(DAY_MS) - DEMO_BARS_PER_SERIES * DAY_MS;
+
+  const bars: DemoData['bars'] = [];
+  const tickers: DemoData['tickers'] = [];
+  const fundingRates: DemoData['fundingRates'] = [];
+  let btcHourly: DemoBar[] = [];
+  let btcDaily: DemoBar[] = [];
+
+  for (const market of MARKETS) {
+    const hourly = hourlyWalk(market, hourlyStartMs, endOf(HOUR_MS), gaussian);
+    for (const [timeframe, timeframeMs] of Object.entries(DEMO_TIMEFRAMES) as Array<[DemoTimeframe, number]>) {
+      const series = aggregate(hourly, timeframeMs, endOf(timeframeMs) - DEMO_BARS_PER_SERIES * timeframeMs);
+      bars.push({ symbol: market.symbol, timeframe, bars: series });
+      if (market.symbol === 'BTC/USDT' && timeframe === '1d') btcDaily = series;
+    }
+    if (market.symbol === 'BTC/USDT') btcHourly = hourly;
+
+    const day = hourly.slice(-24);
+    const last = day.at(-1)!.close;
+    const halfSpread = Math.max(0.01, last * 0.00001);
+    tickers.push({
+      symbol: market.symbol,
+      last,
+      bid: round(last - halfSpread, 2),
+      ask: round(last + halfSpread, 2),
+      high24h: Math.max(...day.map((bar) => bar.high)),
+      low24h: Math.min(...day.map((bar) => bar.low)),
+      volume24h: round(sum(day.map((bar) => bar.volume)), 3),
+      changePercent24h: round((last / day[0]!.open - 1) * 100, 2),
+      time: new Date(endOf(HOUR_MS)).toISOString(),
+    });
+    fundingRates.push({
+      symbol: market.perpetual,
+      rate: round(0.0001 + 0.00004 * gaussian(), 6),
+      nextFundingTime: new Date(endOf(FUNDING_INTERVAL_MS) + FUNDING_INTERVAL_MS).toISOString(),
+      time: now.toISOString(),
+    });
+  }
+
+  // Sentiment follows the week's price move, as the real index tends to.
+  const weekChangePercent = (btcDaily.at(-1)!.close / btcDaily.at(-8)!.close - 1) * 100;
+  const fearGreedValue = Math.min(100, Math.max(0, Math.round(52 + 3 * weekChangePercent + 4 * gaussian())));
+
+  return {
+    bars,
+    tickers,
+    fundingRates,
+    fearGreed: {
+      value: fearGreedValue,
+      classification: fearGreedClassification(fearGreedValue),
+      time: new Date(endOf(DAY_MS)).toISOString(),
+    },
+    llmAnalysis: marketSummary(btcHourly.slice(-24), tickers[0]!.changePercent24h),
+  };
+}
+
+function marketSummary(day: DemoBar[], changePercent24h: number): DemoData['llmAnalysis'] {
+  const support = Math.min(...day.map((bar) => bar.low));
+  const resistance = Math.max(...day.map((bar) => bar.high));
+  const trend = changePercent24h > 0.5 ? 'up' : changePercent24h < -0.5 ? 'down' : 'sideways';
+  return {
+    analysisType: 'market-summary',
+    input: 'BTC/USDT 1h',
+    model: 'demo-model (synthetic)',
+    result: {
+      symbol: 'BTC/USDT',
+      timeframe: '1h',
+      trend,
+      changePercent24h,
+      support,
+      resistance,
+      summary: `BTC/USDT moved ${changePercent24h}% in 24 hours, trading between ${support} and ${resistance}.`,
+      confidence: 0.7,
+    },
+  };
+}
+
+/**
+ * A geometric random walk, generated backwards from today's level so that the newest close sits
+ * near `market.price`. A slight pull towards that level keeps a year of history plausible instead
+ * of letting it wander off by a factor of two.
+ */
+function hourlyWalk(
+  market: (typeof MARKETS)[number],
+  startMs: number,
+  endMs: number,
+  gaussian: () => number,
+): DemoBar[] {
+  const hours = (endMs - startMs) / HOUR_MS;
+  const sigma = market.hourlyVolatility;
+  const bars = new Array<DemoBar>(hours);
+  let close = market.price * Math.exp(2 * sigma * gaussian());
+  for (let i = hours - 1; i >= 0; i -= 1) {
+    const open = close * Math.exp(-sigma * gaussian() - 0.001 * Math.log(close / market.price));
+    const [o, c] = [round(open, 2), round(close, 2)];
+    const wick = () => Math.abs(gaussian()) * sigma * 0.5;
+    // Busier hours move more: volume grows with the size of the move.
+    const volume = market.hourlyVolume * Math.exp(0.35 * gaussian()) * (1 + 50 * Math.abs(Math.log(close / open)));
+    bars[i] = {
+      openTime: new Date(startMs + i * HOUR_MS).toISOString(),
+      open: o,
+      high: Math.max(round(Math.max(open, close) * (1 + wick()), 2), o, c),
+      low: Math.min(round(Math.min(open, close) * (1 - wick()), 2), o, c),
+      close: c,
+      volume: round(volume, 3),
+    };
+    close = open;
+  }
+  return bars;
+}
+
+/** `DEMO_BARS_PER_SERIES` bars of `timeframeMs` from `firstOpenMs`, built from whole hours. */
+function aggregate(hourly: DemoBar[], timeframeMs: number, firstOpenMs: number): DemoBar[] {
+  const hoursPerBar = timeframeMs / HOUR_MS;
+  const firstIndex = (firstOpenMs - Date.parse(hourly[0]!.openTime)) / HOUR_MS;
+  return Array.from({ length: DEMO_BARS_PER_SERIES }, (_, k) => {
+    const group = hourly.slice(firstIndex + k * hoursPerBar, firstIndex + (k + 1) * hoursPerBar);
+    return {
+      openTime: group[0]!.openTime,
+      open: group[0]!.open,
+      high: Math.max(...group.map((bar) => bar.high)),
+      low: Math.min(...group.map((bar) => bar.low)),
+      close: group.at(-1)!.close,
+      volume: round(sum(group.map((bar) => bar.volume)), 3),
+    };
+  });
+}
+
+/** mulberry32: a tiny 32-bit PRNG, plenty for demo data, and the same sequence on every platform. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** Standard normal draws by Box-Muller; `1 - u` keeps the logarithm away from 0. */
+function gaussianFrom(random: () => number): () => number {
+  return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+function round(value: number, decimals: number): number {
+  const factor = 10 ** decimals;
+  return Math.round(value * factor) / factor;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}

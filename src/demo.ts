@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createDemoData, type DemoData } from './demo-data.js';
+import { start } from './main.js';
+
+/**
+ * `npm run demo`: the gateway on the embedded in-memory store, filled with synthetic data through
+ * its own writer mutations (so the demo exercises the same path a real writer does), with tokens
+ * made up for this run. Everything else comes from the environment as for `npm start`.
+ */
+
+// The default TTLs are short (10 s for a ticker, a minute for a funding rate): without an
+// explicit one, the demo would be half empty by the time someone opens GraphiQL.
+const DEMO_TTL_SECONDS = 86_400;
+
+const PUT_BARS = `mutation ($symbol: MarketSymbol!, $timeframe: Timeframe!, $bars: [BarInput!]!, $ttlSeconds: Int) {
+  putBars(symbol: $symbol, timeframe: $timeframe, bars: $bars, ttlSeconds: $ttlSeconds)
+}`;
+const PUT_TICKER = `mutation ($ticker: TickerInput!, $ttlSeconds: Int) {
+  putTicker(ticker: $ticker, ttlSeconds: $ttlSeconds) { symbol }
+}`;
+const PUT_FUNDING_RATE = `mutation ($fundingRate: FundingRateInput!, $ttlSeconds: Int) {
+  putFundingRate(fundingRate: $fundingRate, ttlSeconds: $ttlSeconds) { symbol }
+}`;
+const PUT_FEAR_GREED = `mutation ($fearGreed: FearGreedInput!, $ttlSeconds: Int) {
+  putFearGreed(fearGreed: $fearGreed, ttlSeconds: $ttlSeconds) { value }
+}`;
+const PUT_LLM_ANALYSIS = `mutation ($analysisType: String!, $input: String, $result: JSONObject!, $model: String, $ttlSeconds: Int) {
+  putLlmAnalysis(analysisType: $analysisType, input: $input, result: $result, model: $model, ttlSeconds: $ttlSeconds) { inputHash }
+}`;
+
+/**
+ * The environment's settings with no Redis (synthetic data must never land in a real cache) and
+ * fresh tokens, and the names of the variables that this overrides, to say so.
+ */
+function demoConfig(base: Config): { config: Config; overridden: string[] } {
+  const fromEnv = { REDIS_URL: base.redisUrl, WRITER_TOKEN: base.writerToken, ADMIN_TOKEN: base.adminToken };
+  return {
+    config: Object.freeze({ ...base, redisUrl: undefined, writerToken: newToken(), adminToken: newToken() }),
+    overridden: Object.keys(fromEnv).filter((name) => fromEnv[name as keyof typeof fromEnv] !== undefined),
+  };
+}
+
+function newToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+/** Posts one operation; throws with the server's messages unless it fully succeeded. */
+async function post(url: string, token: string, query: string, variables: Record<string, unknown>) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as { errors?: Array<{ message: string }> };
+  if (!response.ok || body.errors?.length) {
+    const reasons = body.errors?.map((error) => error.message).join('; ') ?? `HTTP ${response.status}`;
+    throw new Error(`${/\{\s*(\w+)/.exec(query)?.[1]} failed: ${reasons}`);
+  }
+}
+
+async function fill(url: string, writerToken: string, data: DemoData) {
+  const write = (query: string, variables: Record<string, unknown>) =>
+    post(url, writerToken, query, { ...variables, ttlSeconds: DEMO_TTL_SECONDS });
+  await Promise.all([
+    ...data.bars.map((series) => write(PUT_BARS, series)),
+    ...data.tickers.map((ticker) => write(PUT_TICKER, { ticker })),
+    ...data.fundingRates.map((fundingRate) => write(PUT_FUNDING_RATE, { fundingRate })),
+    write(PUT_FEAR_GREED, { fearGreed: data.fearGreed }),
+    write(PUT_LLM_ANALYSIS, data.llmAnalysis),
+  ]);
+}
+
+/** A copy-pasteable `curl` posting `query`, quoted for a POSIX shell. */
+function curl(url: string, query: string, token?: string): string {
+  const body = JSON.stringify({ query }).replaceAll("'", `'\\''`);
+  return [
+    `curl -s ${url}`,
+    `  -H 'content-type: application/json'`,
+    ...(token ? [`  -H 'authorization: Bearer ${token}'`] : []),
+    `  -d '${body}'`,
+  ].join(' \\\n');
+}
+
+function instructions(url: string, config: Config, data: DemoData): string {
+  const { analysisType, input } = data.llmAnalysis;
+  const series = data.bars.map(({ symbol, timeframe }) => `${symbol} ${timeframe}`);
+  // In this order they tell a story: the write is what the invalidation then removes.
+  const examples = [
+    {
+      title: 'Read: the BTC ticker, the Fear & Greed index and the latest 4h bar',
+      query:
+        '{ ticker(symbol: "BTC/USDT") { last changePercent24h } fearGreed { value classification } ' +
+        'latestBar(symbol: "BTC/USDT", timeframe: "4h") { openTime close } }',
+    },
+    {
+      title: `Read: the cached LLM analysis of "${input}"`,
+      query: `{ llmAnalysis(analysisType: "${analysisType}", input: "${input}") { result model cachedAt } }`,
+    },
+    {
+      title: 'Write (writer token): a ticker for one hour',
+      query: 'mutation { putTicker(ticker: { symbol: "DOGE/USDT", last: 0.38 }, ttlSeconds: 3600) { symbol last expiresAt } }',
+      token: config.writerToken,
+    },
+    {
+      title: 'Invalidate (admin token): remove that ticker again',
+      query: 'mutation { invalidateTicker(symbol: "DOGE/USDT") { deleted } }',
+      token: config.adminToken,
+    },
+  ];
+  return `
+Market data cache gateway: demo (embedded in-memory store; the data goes when the process does)
+
+  GraphiQL      ${url}
+  Writer token  ${config.writerToken}
+  Admin token   ${config.adminToken}
+
+Loaded: ${data.bars[0]!.bars.length} bars for each of ${series.join(', ')};
+tickers, funding rates (${data.fundingRates.map((f) => f.symbol).join(', ')}),
+Fear & Greed, and an LLM analysis (${analysisType}, input "${input}"). The tokens are new on every run.
+
+${examples.map(({ title, query, token }) => `# ${title}\n${curl(url, query, token)}`).join('\n\n')}
+
+Ctrl+C stops the gateway.
+`;
+}
+
+let config: Config;
+let overridden: string[];
+try {
+  ({ config, overridden } = demoConfig(loadConfig()));
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`Configuration error: ${error.message}`);
+  process.exit(1);
+}
+const gateway = await start(config);
+const { url } = gateway;
+const data = createDemoData();
+try {
+  await fill(url, config.writerToken!, data);
+} catch (error) {
+  console.error(`Demo: could not load the demo data: ${error instanceof Error ? error.message : String(error)}`);
+  await gateway.shutdown('demo data failed to load');
+  process.exit(1);
+}
+if (overridden.length > 0) {
+  console.log(`\n${overridden.join(', ')} ignored: the demo keeps synthetic data out of real caches and makes its own tokens.`);
+}
+console.log(instructions(url, config, data));

@@ -1,0 +1,177 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLE_QUERY } from '../src/example-query.js';
+import { ADMIN_TOKEN, WRITER_TOKEN } from './support/gateway.js';
+import { exitOf, kill, run, waitFor, type Run } from './support/process.js';
+import { freePort, startRedisServer, type RedisServer } from './support/redis-server.js';
+
+// `npm start` as an operator runs it: a real process, configured only through its environment.
+
+
+interface Gateway extends Run {
+  /** The JSON line announcing the listener. */
+  listening: Record<string, any>;
+  url: string;
+}
+
+/**
+ * Runs `src/main.ts` with exactly `env` (nothing inherited, so a REDIS_URL or token in the
+ * developer's shell cannot change what is tested) on a port the OS picks, and waits for its
+ * start-up line.
+ */
+async function startGateway(env: Record<string, string>): Promise<Gateway> {
+  const started = run('src/main.ts', { PORT: '0', HOST: '127.0.0.1', ...env });
+  try {
+    // Complete lines only: a chunk may end in the middle of one.
+    const listening = await waitFor(started, () =>
+      started.output.stdout
+        .split('\n')
+        .slice(0, -1)
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line))
+        .find((entry) => typeof entry.url === 'string'),
+    );
+    return { ...started, listening, url: listening.url };
+  } catch (error) {
+    kill(started.child);
+    throw error;
+  }
+}
+
+async function gql(url: string, query: string, variables?: Record<string, unknown>, token?: string) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+    signal: AbortSignal.timeout(5_000),
+  });
+  return { status: response.status, ...((await response.json()) as { data?: any; errors?: any[] }) };
+}
+
+const PUT_TICKER = `mutation($ticker: TickerInput!) { putTicker(ticker: $ticker, ttlSeconds: 60) { symbol last } }`;
+const TICKER = `query($symbol: MarketSymbol!) { ticker(symbol: $symbol) { symbol last bid ask } }`;
+
+describe('the gateway started without REDIS_URL', () => {
+  let gateway: Gateway;
+  beforeAll(async () => void (gateway = await startGateway({})));
+  afterAll(() => kill(gateway?.child));
+
+  it('announces in its start-up line that it caches in the embedded in-memory store', () => {
+    expect(gateway.listening).toMatchObject({ store: 'memory', namespace: 'mdc:v1' });
+    expect(gateway.listening.msg).toContain('in-memory');
+    expect(gateway.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+  });
+
+  it('answers GET /health with 200', async () => {
+    const response = await fetch(new URL('/health', gateway.url), { signal: AbortSignal.timeout(5_000) });
+    expect(response.status).toBe(200);
+  });
+
+  it('serves GraphiQL to a browser, opened on the example query', async () => {
+    const response = await fetch(gateway.url, { headers: { accept: 'text/html' }, signal: AbortSignal.timeout(5_000) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    expect(await response.text()).toContain(EXAMPLE_QUERY.match(/query \w+/)![0]);
+  });
+
+  it('answers a query, with null for what is not cached', async () => {
+    const response = await gql(gateway.url, TICKER, { symbol: 'BTC/USDT' });
+    expect(response).toEqual({ status: 200, data: { ticker: null } });
+  });
+
+  it('refuses putTicker with UNAUTHENTICATED, since no token is configured', async () => {
+    const response = await gql(gateway.url, PUT_TICKER, { ticker: { symbol: 'BTC/USDT', last: 1 } }, WRITER_TOKEN);
+    expect(response.data?.putTicker ?? null).toBeNull();
+    expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(response.errors?.[0]?.message).toContain('no token is configured');
+  });
+
+  it('exits 0 on SIGTERM', async () => {
+    gateway.child.kill('SIGTERM');
+    expect(await exitOf(gateway)).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('the gateway started with REDIS_URL', () => {
+  let redisServer: RedisServer;
+  let redis: Redis;
+  let gateway: Gateway;
+  beforeAll(async () => {
+    redisServer = await startRedisServer();
+    redis = redisServer.client();
+    gateway = await startGateway({ REDIS_URL: redisServer.url, WRITER_TOKEN, ADMIN_TOKEN });
+  });
+  afterAll(async () => {
+    kill(gateway?.child);
+    await redisServer?.stop();
+  });
+
+  it('announces that it caches in Redis', () => {
+    expect(gateway.listening).toMatchObject({ store: 'redis', writes: 'enabled' });
+  });
+
+  it('keeps a ticker written through putTicker in that Redis, and serves it back', async () => {
+    const ticker = { symbol: 'BTC/USDT', last: 91_000.5, bid: 91_000, ask: 91_001 };
+    const written = await gql(gateway.url, PUT_TICKER, { ticker }, WRITER_TOKEN);
+    expect(written).toEqual({ status: 200, data: { putTicker: { symbol: 'BTC/USDT', last: 91_000.5 } } });
+
+    expect(await gql(gateway.url, TICKER, { symbol: 'BTC/USDT' })).toEqual({ status: 200, data: { ticker } });
+    const stored = JSON.parse((await redis.get('mdc:v1:ticker:{BTC/USDT}'))!);
+    expect(stored).toMatchObject(ticker);
+    expect(await redis.pttl('mdc:v1:ticker:{BTC/USDT}')).toBeGreaterThan(50_000);
+  });
+
+  it('exits 0 on SIGTERM, closing its Redis connection', async () => {
+    gateway.child.kill('SIGTERM');
+    expect(await exitOf(gateway)).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('the gateway given a bad setting', () => {
+  it.each([
+    ['PORT', 'abc'],
+    ['REDIS_URL', 'http://x'],
+    ['TTL_TICKER_SECONDS', '0'],
+  ])('refuses to start when %s is %j, naming the variable on stderr', async (variable, value) => {
+    const started = run('src/main.ts', { PORT: '0', HOST: '127.0.0.1', [variable]: value });
+    const { child, output } = started;
+    try {
+      const { code } = await exitOf(started);
+      expect(code).not.toBe(0);
+      expect(output.stderr).toContain(`Configuration error: ${variable}: expected`);
+      expect(output.stdout).not.toContain('listening');
+    } finally {
+      kill(child);
+    }
+  });
+});
+
+describe('the gateway in trouble at start-up', () => {
+  it('exits 1 with a message, not a stack trace, when its port is taken', async () => {
+    const first = await startGateway({});
+    const port = new URL(first.url).port;
+    const second = run('src/main.ts', { PORT: port, HOST: '127.0.0.1' });
+    try {
+      expect((await exitOf(second)).code).toBe(1);
+      expect(second.output.stderr).toContain(`Cannot listen: listen EADDRINUSE`);
+      expect(second.output.stderr).not.toContain('    at ');
+    } finally {
+      kill(second.child);
+      kill(first.child);
+    }
+  });
+
+  it('starts while Redis is unreachable and logs that once, not once per reconnect attempt', async () => {
+    const gateway = await startGateway({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const warnings = gateway.output.stdout.split('\n').filter((line) => line.includes('Redis unavailable'));
+      expect(warnings).toHaveLength(1);
+      expect(gateway.output.stderr).not.toContain('Unhandled error event');
+      const response = await gql(gateway.url, TICKER, { symbol: 'BTC/USDT' });
+      expect(response.errors).toHaveLength(1);
+    } finally {
+      kill(gateway.child);
+    }
+  });
+});
