@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createMemoryStore } from '../src/cache/memory-store.js';
 import { createRedisStore } from '../src/cache/redis-store.js';
@@ -169,6 +169,21 @@ describe.each(harnesses)('the %s store', (_name, makeHarness) => {
 });
 
 describe('the memory store', () => {
+  afterEach(() => void vi.useRealTimers());
+
+  it('expires values and series on its clock, to the millisecond', async () => {
+    vi.useFakeTimers();
+    const store = createMemoryStore();
+    await store.set('a', 'A', 10_000);
+    await store.upsertSeries(series('s', [1], { ttlMs: 20_000 }));
+    vi.advanceTimersByTime(9_999);
+    expect(await store.getMany(['a', 's:latest'])).toEqual(['A', 'bar@1']);
+    vi.advanceTimersByTime(1);
+    expect(await store.getMany(['a', 's:latest'])).toEqual([null, 'bar@1']);
+    vi.advanceTimersByTime(10_000);
+    expect(await store.rangeMany([{ key: 's', limit: 10 }])).toEqual([[]]);
+  });
+
   it('evicts the least recently used key beyond maxKeys', async () => {
     const store = createMemoryStore({ maxKeys: 2 });
     await store.set('a', 'A', 60_000);
