@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoBar } from '../src/demo-data.js';
 import { EXAMPLE_QUERY } from '../src/example-query.js';
 import { exitOf, kill, ROOT, run, waitFor, type Run } from './support/process.js';
 
@@ -10,14 +11,8 @@ const HOUR_MS = 3_600_000;
 const TIMEFRAMES = { '1h': HOUR_MS, '4h': 4 * HOUR_MS, '1d': 24 * HOUR_MS };
 const SYMBOLS = ['BTC/USDT', 'ETH/USDT', 'SOL/USDT'];
 
-interface Bar {
-  openTime: string;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
+/** A bar as the API serves it, which is the shape the demo writes. */
+type Bar = DemoBar;
 
 let demo: Run;
 const printed = { url: '', writerToken: '', adminToken: '', curls: [] as string[] };
