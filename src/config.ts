@@ -15,6 +15,27 @@ export interface Config {
   readonly ttlSeconds: Readonly<TtlPolicy>;
   readonly logLevel: string;
   readonly production: boolean;
+  /** Redis fault handling: see src/cache/resilient-store.ts. */
+  readonly redisReadTimeoutMs: number;
+  readonly redisWriteTimeoutMs: number;
+  readonly circuitOpenMs: number;
+  readonly staleTierMaxBytes: number;
+  readonly staleMaxAgeSeconds: number;
+  /** Hostile-input limits and exposure: see src/use-*.ts. */
+  readonly graphiql: boolean;
+  readonly introspection: boolean;
+  readonly corsOrigins: readonly string[];
+  readonly maxBodyBytes: number;
+  readonly maxVariablesBytes: number;
+  readonly limits: Readonly<OperationLimits>;
+}
+
+export interface OperationLimits {
+  depth: number;
+  aliases: number;
+  tokens: number;
+  directives: number;
+  cost: number;
 }
 
 export class ConfigError extends Error {
@@ -60,6 +81,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     return value;
   };
   const ttl = (variable: string, fallback: number) => integer(variable, fallback, 1, MAX_TTL_SECONDS);
+  const flag = (variable: string, fallback: boolean) => {
+    const raw = read(variable);
+    if (raw === undefined) return fallback;
+    if (raw !== 'true' && raw !== 'false') fail(variable, 'true or false', raw);
+    return raw === 'true';
+  };
+  const origins = (variable: string) => {
+    const list = (read(variable) ?? '').split(',').map((origin) => origin.trim()).filter(Boolean);
+    for (const origin of list) {
+      if (!/^https?:\/\/[^/\s,]+$/.test(origin)) fail(variable, 'comma-separated origins like https://app.example.com', origin);
+    }
+    return Object.freeze(list);
+  };
 
   const redisUrl = read('REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
@@ -74,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (writerToken !== undefined && writerToken === adminToken) {
     throw new ConfigError('WRITER_TOKEN: expected a token different from ADMIN_TOKEN, received the same token');
   }
+
+  const production = read('NODE_ENV') === 'production';
 
   return Object.freeze({
     host: read('HOST') ?? '0.0.0.0',
@@ -93,6 +129,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       llmAnalysis: ttl('TTL_LLM_ANALYSIS_SECONDS', DEFAULT_TTL_SECONDS.llmAnalysis),
     }),
     logLevel,
-    production: read('NODE_ENV') === 'production',
+    production,
+    redisReadTimeoutMs: integer('REDIS_READ_TIMEOUT_MS', 50, 1, 60_000),
+    redisWriteTimeoutMs: integer('REDIS_WRITE_TIMEOUT_MS', 500, 1, 60_000),
+    circuitOpenMs: integer('CIRCUIT_OPEN_MS', 250, 1, 60_000),
+    staleTierMaxBytes: integer('STALE_TIER_MAX_BYTES', 16 * 1024 * 1024, 0, 1024 * 1024 * 1024),
+    staleMaxAgeSeconds: integer('STALE_MAX_AGE_SECONDS', 300, 0, MAX_TTL_SECONDS),
+    graphiql: flag('GRAPHIQL', !production),
+    introspection: flag('INTROSPECTION', !production),
+    corsOrigins: origins('CORS_ORIGINS'),
+    maxBodyBytes: integer('MAX_BODY_BYTES', 2 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    maxVariablesBytes: integer('MAX_VARIABLES_BYTES', 1024 * 1024, 16, 100 * 1024 * 1024),
+    limits: Object.freeze({
+      depth: integer('MAX_DEPTH', 8, 1, 100),
+      aliases: integer('MAX_ALIASES', 200, 1, 10_000),
+      tokens: integer('MAX_TOKENS', 100_000, 10, 10_000_000),
+      directives: integer('MAX_DIRECTIVES', 20, 0, 1000),
+      cost: integer('MAX_COST', 20_000, 1, 10_000_000),
+    }),
   });
 }

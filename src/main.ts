@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { Logger } from 'pino';
 import { pathToFileURL } from 'node:url';
 import { createMemoryStore } from './cache/memory-store.js';
 import { createRedisStore } from './cache/redis-store.js';
@@ -16,6 +17,8 @@ export interface StartOptions {
    * @default true
    */
   handleSignals?: boolean;
+  /** Where to log; by default JSON lines on stdout at `config.logLevel`. */
+  logger?: Logger;
 }
 
 /**
@@ -23,8 +26,7 @@ export interface StartOptions {
  * connections, lets requests in flight finish (for at most `SHUTDOWN_GRACE_MS`), then closes
  * what it opened.
  */
-export async function start(config: Config, { handleSignals = true }: StartOptions = {}) {
-  const logger = createLogger(config.logLevel);
+export async function start(config: Config, { handleSignals = true, logger = createLogger(config.logLevel) }: StartOptions = {}) {
   const redis = config.redisUrl ? createRedisClient(config.redisUrl, logger) : undefined;
   const store = redis ? createRedisStore({ redis }) : createMemoryStore({ maxKeys: config.memoryMaxKeys });
   const server = createServer(createGateway({ config, store, logger }));
