@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { pathToFileURL } from 'node:url';
+import type { Redis } from 'ioredis';
+import { createCircuitBreakerStore } from './cache/circuit-breaker-store.js';
 import { createMemoryStore } from './cache/memory-store.js';
 import { createRedisStore } from './cache/redis-store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -10,6 +12,8 @@ import { createGateway } from './server.js';
 
 /** How long shutdown waits for requests in flight before closing their connections. */
 const SHUTDOWN_GRACE_MS = 5000;
+/** How long start-up waits for a first Redis connection before listening anyway (not ready). */
+const FIRST_CONNECTION_WAIT_MS = 2000;
 
 export interface StartOptions {
   /**
@@ -28,8 +32,11 @@ export interface StartOptions {
  */
 export async function start(config: Config, { handleSignals = true, logger = createLogger(config.logLevel) }: StartOptions = {}) {
   const redis = config.redisUrl ? createRedisClient(config.redisUrl, logger) : undefined;
-  const store = redis ? createRedisStore({ redis }) : createMemoryStore({ maxKeys: config.memoryMaxKeys });
-  const server = createServer(createGateway({ config, store, logger }));
+  const { store, isReady } = redis
+    ? resilientRedisStore(redis, config, logger)
+    : { store: createMemoryStore({ maxKeys: config.memoryMaxKeys }), isReady: () => true };
+  const server = createServer(createGateway({ config, store, logger, isReady }));
+  if (redis) await firstConnection(redis);
 
   let port: number;
   try {
@@ -66,6 +73,31 @@ export async function start(config: Config, { handleSignals = true, logger = cre
     }
   }
   return { server, port, url, shutdown };
+}
+
+/**
+ * Redis behind the two guards that keep an outage from slowing requests down: per-call time
+ * limits (in the store) and a circuit breaker that fails fast once Redis keeps failing. Ready
+ * means connected with the circuit not open.
+ */
+function resilientRedisStore(redis: Redis, config: Config, logger: Logger) {
+  const timed = createRedisStore({ redis, readTimeoutMs: config.redisReadTimeoutMs, writeTimeoutMs: config.redisWriteTimeoutMs });
+  const store = createCircuitBreakerStore(timed, { openMs: config.circuitOpenMs, logger });
+  return { store, isReady: () => redis.status === 'ready' && store.state() !== 'open' };
+}
+
+/** Resolves once Redis is ready or `FIRST_CONNECTION_WAIT_MS` has passed, whichever is first. */
+async function firstConnection(redis: Redis) {
+  // Not events.once: it rejects on the 'error' events a Redis that is down keeps emitting.
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, FIRST_CONNECTION_WAIT_MS);
+    redis.once('ready', done);
+  });
 }
 
 function listen(server: Server, { host, port }: Config): Promise<number> {

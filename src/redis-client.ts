@@ -2,17 +2,22 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 
 /**
- * The gateway's Redis connection. ioredis's defaults would queue a command for as long as Redis
- * is away and retry it 20 times, so a request could hang for minutes: here a command fails after
- * one retry or 2 s without an answer, and the request gets an error instead of a hang.
+ * The gateway's Redis connection. ioredis's defaults queue a command for as long as Redis is
+ * away and retry it up to 20 times, so a request could hang for minutes. Here a command is never
+ * queued while disconnected and never re-sent after a reconnect: it fails, and the store's time
+ * limits and circuit breaker turn that into a fast `CACHE_UNAVAILABLE`. Reconnection is retried
+ * at least every 500 ms, so the gateway follows Redis back within a second.
  *
  * Connection problems are logged once per change of state, not once per failed reconnect.
  */
 export function createRedisClient(url: string, logger: Logger): Redis {
   const redis = new Redis(url, {
-    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
     connectTimeout: 2000,
-    commandTimeout: 2000,
+    // A backstop for ioredis's own bookkeeping; the store's limits are far shorter.
+    commandTimeout: 5000,
+    retryStrategy: (attempt) => Math.min(attempt * 50, 500),
   });
   let state: 'connecting' | 'ready' | 'failing' = 'connecting';
   redis.on('ready', () => {

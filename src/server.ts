@@ -2,28 +2,33 @@ import { createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createKeyLayout } from './cache/keys.js';
 import { createMarketCache } from './cache/market-cache.js';
+import { createStaleTier } from './cache/stale-tier.js';
 import type { CacheStore } from './cache/store.js';
 import type { Config } from './config.js';
 import { createContext, type GatewayContext } from './resolvers/context.js';
 import { schema } from './schema/index.js';
 import { EXAMPLE_QUERY } from './example-query.js';
 import { useArgumentNames } from './use-argument-names.js';
+import { useReadiness } from './use-readiness.js';
 
 export interface GatewayDeps {
   config: Config;
   store: CacheStore;
   logger: Logger;
+  /** Whether the store can be reached now, for `/ready`. The in-memory store always can. */
+  isReady?: () => boolean;
 }
 
 /**
- * Builds the gateway: a yoga server answering `/graphql` (GraphiQL on GET from a browser) and
- * `/health`. It does not listen and reads no environment; `src/main.ts` does both. It does not
+ * Builds the gateway: a yoga server answering `/graphql` (GraphiQL on GET from a browser),
+ * `/health` and `/ready`. It does not listen and reads no environment; `src/main.ts` does both. It does not
  * own `store` either: closing it is the caller's business.
  */
-export function createGateway({ config, store, logger }: GatewayDeps) {
+export function createGateway({ config, store, logger, isReady = () => true }: GatewayDeps) {
   const keys = createKeyLayout(config);
-  const cache = createMarketCache({ store, keys, ttl: config.ttlSeconds, barsMaxPerSeries: config.barsMaxPerSeries });
-  const deps = { keys, store, cache, logger, writerToken: config.writerToken, adminToken: config.adminToken };
+  const tier = createStaleTier({ maxBytes: config.staleTierMaxBytes, maxAgeMs: config.staleMaxAgeSeconds * 1000 });
+  const cache = createMarketCache({ store, tier, keys, ttl: config.ttlSeconds, barsMaxPerSeries: config.barsMaxPerSeries });
+  const deps = { keys, store, tier, cache, logger, writerToken: config.writerToken, adminToken: config.adminToken };
 
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema,
@@ -33,7 +38,7 @@ export function createGateway({ config, store, logger }: GatewayDeps) {
     landingPage: false,
     graphiql: { title: 'Market data cache gateway', defaultQuery: EXAMPLE_QUERY },
     logging: logger,
-    plugins: [useArgumentNames()],
+    plugins: [useReadiness(isReady), useArgumentNames()],
   });
 }
 

@@ -1,11 +1,13 @@
 import { encode, encodeBar, stamp, type Stamped } from './codec.js';
 import { isCountedEntry, type KeyLayout } from './keys.js';
 import type { Bar, FearGreed, FundingRate, LlmAnalysis, Ticker, Timeframe } from './market-types.js';
+import { seriesRangePrefix, type StaleTier } from './stale-tier.js';
 import type { CacheStore } from './store.js';
 import { ttlMsFor, type TtlPolicy } from './ttl-policy.js';
 
 export interface MarketCacheOptions {
   store: CacheStore;
+  tier: StaleTier;
   keys: KeyLayout;
   ttl: TtlPolicy;
   barsMaxPerSeries: number;
@@ -17,17 +19,38 @@ type BarInput = Omit<Bar, 'symbol' | 'timeframe'>;
  * Writes and invalidations, in the vocabulary of the API. Reads do not come through here: they
  * go through each request's loaders so that they batch (see `src/resolvers/loaders.ts`).
  * Arguments are assumed valid; the schema validates them before any of this runs.
+ *
+ * It also keeps the stale tier honest: an acknowledged write becomes the value to serve during an
+ * outage, and whatever a write or an invalidation touches is forgotten first, so the tier never
+ * serves a value that Redis no longer has.
  */
-export function createMarketCache({ store, keys, ttl, barsMaxPerSeries }: MarketCacheOptions) {
+export function createMarketCache({ store, tier, keys, ttl, barsMaxPerSeries }: MarketCacheOptions) {
+  /** Forgets `touched` keys and every bar range read of those that are series. */
+  function forget(touched: readonly string[]) {
+    for (const key of touched) {
+      tier.forget(key);
+      tier.forgetPrefix(seriesRangePrefix(key));
+    }
+  }
+
   async function putPoint<T extends object>(key: string, value: T, ttlMs: number): Promise<Stamped<T>> {
     const stamped = stamp(value, Date.now(), ttlMs);
-    await store.set(key, encode(stamped), ttlMs);
+    const encoded = encode(stamped);
+    tier.forget(key);
+    await store.set(key, encoded, ttlMs);
+    tier.remember(key, encoded);
     return stamped;
   }
 
   async function deleteEntries(entryKeys: string[]): Promise<number> {
+    forget(entryKeys);
     const existed = await store.delete(entryKeys);
     return existed.filter((found, i) => found && isCountedEntry(entryKeys[i]!)).length;
+  }
+
+  async function deleteByPrefix(prefix: string, counts?: (key: string) => boolean): Promise<number> {
+    tier.forgetPrefix(prefix);
+    return store.deleteByPrefix(prefix, counts);
   }
 
   return {
@@ -35,9 +58,12 @@ export function createMarketCache({ store, keys, ttl, barsMaxPerSeries }: Market
     async putBars(symbol: string, timeframe: Timeframe, bars: readonly BarInput[], ttlSeconds?: number | null) {
       const byOpenTime = new Map(bars.map((bar) => [bar.openTime.getTime(), encodeBar(bar)]));
       if (byOpenTime.size === 0) return 0;
+      const key = keys.bars(symbol, timeframe);
+      const latestKey = keys.latestBar(symbol, timeframe);
+      forget([key, latestKey]);
       return store.upsertSeries({
-        key: keys.bars(symbol, timeframe),
-        latestKey: keys.latestBar(symbol, timeframe),
+        key,
+        latestKey,
         members: [...byOpenTime].map(([score, member]) => ({ score, member })),
         ttlMs: ttlMsFor(ttl, 'bars', ttlSeconds),
         maxMembers: barsMaxPerSeries,
@@ -72,14 +98,14 @@ export function createMarketCache({ store, keys, ttl, barsMaxPerSeries }: Market
     invalidateLlmAnalysis: (analysisType: string, inputHash?: string | null) =>
       inputHash
         ? deleteEntries([keys.llmAnalysis(analysisType, inputHash)])
-        : store.deleteByPrefix(keys.llmAnalysisType(analysisType)),
+        : deleteByPrefix(keys.llmAnalysisType(analysisType)),
 
     /** The symbol's bars of every timeframe, its ticker and its funding rate: computed keys, no scan. */
     invalidateSymbol: (symbol: string) =>
       deleteEntries([keys.ticker(symbol), keys.fundingRate(symbol), ...keys.allBarKeys(symbol)]),
 
     /** Every key of this namespace and version, and nothing else. */
-    invalidateAll: () => store.deleteByPrefix(keys.root, isCountedEntry),
+    invalidateAll: () => deleteByPrefix(keys.root, isCountedEntry),
   };
 }
 

@@ -1,25 +1,42 @@
-import type { ChainableCommander, Redis, Result } from 'ioredis';
+import { ReplyError, type ChainableCommander, type Redis, type Result } from 'ioredis';
+import { CacheUnavailableError } from './cache-unavailable.js';
 import type { CacheStore, SeriesRange } from './store.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
+    mdcSetBefore(key: string, value: string, ttlMs: number, deadlineMs: number): Result<number, Context>;
     mdcUpsertSeries(
       seriesKey: string,
       latestKey: string,
       ttlMs: number,
       maxMembers: number,
+      deadlineMs: number,
       ...scoreMemberPairs: Array<string | number>
     ): Result<number, Context>;
+    mdcDeleteBefore(numberOfKeys: number, ...keysThenDeadline: Array<string | number>): Result<number[] | null, Context>;
     mdcDiscard(key: string, raw: string): Result<number, Context>;
   }
 }
 
+// Every write carries a deadline in Redis's own clock and does nothing once it has passed. A
+// command sent to a frozen Redis waits in its socket and runs when the server resumes, long after
+// the gateway told the client the write failed; the deadline turns that late run into a no-op, so
+// a write reported as failed never lands. (`NOW_MS` is defined in each script below.)
+const NOW_MS = `local t = redis.call('TIME') local nowMs = t[1] * 1000 + math.floor(t[2] / 1000)`;
+
+const SET_BEFORE = `${NOW_MS}
+if nowMs > tonumber(ARGV[3]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`;
+
 // One script so that a bar write is atomic: concurrent writers to one series interleave whole
 // calls, never bars, and a failed call leaves the series and its latest-bar pointer as they were.
 // Removing the score's old member before ZADD is what makes the write an upsert by open time.
-const UPSERT_SERIES = `
+const UPSERT_SERIES = `${NOW_MS}
+if nowMs > tonumber(ARGV[3]) then return -1 end
 local ttlMs, maxMembers = tonumber(ARGV[1]), tonumber(ARGV[2])
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[i], ARGV[i])
   redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1])
 end
@@ -30,10 +47,17 @@ end
 redis.call('PEXPIRE', KEYS[1], ttlMs)
 redis.call('SET', KEYS[2], redis.call('ZRANGE', KEYS[1], -1, -1)[1], 'PX', ttlMs)
 local kept = 0
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   kept = kept + redis.call('ZCOUNT', KEYS[1], ARGV[i], ARGV[i])
 end
 return kept
+`;
+
+const DELETE_BEFORE = `${NOW_MS}
+if nowMs > tonumber(ARGV[1]) then return nil end
+local existed = {}
+for i, key in ipairs(KEYS) do existed[i] = redis.call('DEL', key) end
+return existed
 `;
 
 // Compare-and-delete, so that a value written between the failed decode and this call survives.
@@ -48,56 +72,99 @@ return 0
 `;
 
 const SCAN_BATCH = 500;
+/** How long after its deadline a write's reply may still arrive: the reply's trip back. */
+const WRITE_REPLY_GRACE_MS = 100;
+
+export interface RedisStoreOptions {
+  /** A caller-owned client: the caller connects and closes it. */
+  redis: Redis;
+  /**
+   * A read not answered within this many milliseconds fails with `CacheUnavailableError`.
+   * @default 50
+   */
+  readTimeoutMs?: number;
+  /**
+   * A write not applied within this many milliseconds fails, and never applies later.
+   * @default 500
+   */
+  writeTimeoutMs?: number;
+}
 
 /**
- * A store on a caller-owned ioredis client: the caller connects and closes it. Every key the
- * gateway passes here is already namespaced; this store adds nothing and never touches other keys.
+ * A store on Redis. Every key the gateway passes here is already namespaced; this store adds
+ * nothing and never touches other keys. A Redis that cannot answer in time (down, frozen, slow,
+ * unreachable) makes calls fail with `CacheUnavailableError`; an error Redis replies with (such as
+ * WRONGTYPE) is passed on as it is.
  */
-export function createRedisStore({ redis }: { redis: Redis }): CacheStore {
+export function createRedisStore({ redis, readTimeoutMs = 50, writeTimeoutMs = 500 }: RedisStoreOptions): CacheStore {
+  redis.defineCommand('mdcSetBefore', { numberOfKeys: 1, lua: SET_BEFORE });
   redis.defineCommand('mdcUpsertSeries', { numberOfKeys: 2, lua: UPSERT_SERIES });
+  redis.defineCommand('mdcDeleteBefore', { lua: DELETE_BEFORE });
   redis.defineCommand('mdcDiscard', { numberOfKeys: 1, lua: DISCARD });
+
+  // Deadlines are in Redis's clock; this is its offset from ours, measured at each connection.
+  let clockOffsetMs = 0;
+  const measureClock = async () => {
+    const before = Date.now();
+    const [seconds, micros] = await redis.time();
+    clockOffsetMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (before + Date.now()) / 2;
+  };
+  redis.on('ready', () => void measureClock().catch(() => {}));
+
+  const read = <T>(command: () => Promise<T>) => withinTime(command, readTimeoutMs, `read within ${readTimeoutMs} ms`);
+  const write = <T>(command: (deadlineMs: number) => Promise<T>) =>
+    withinTime(() => command(Date.now() + clockOffsetMs + writeTimeoutMs), writeTimeoutMs + WRITE_REPLY_GRACE_MS, `write within ${writeTimeoutMs} ms`);
+  const applied = <T>(result: T | null | -1 | 0, what: string): T => {
+    if (result === null || result === -1 || result === 0) throw new CacheUnavailableError(`${what} reached Redis after its deadline`);
+    return result;
+  };
 
   return {
     async getMany(keys) {
-      return keys.length === 0 ? [] : redis.mget(...keys);
+      return keys.length === 0 ? [] : read(() => redis.mget(...keys));
     },
 
     async rangeMany(ranges) {
       if (ranges.length === 0) return [];
-      const pipeline = redis.pipeline();
-      for (const range of ranges) addRange(pipeline, range);
-      return resultsOf(await pipeline.exec()) as string[][];
+      return read(async () => {
+        const pipeline = redis.pipeline();
+        for (const range of ranges) addRange(pipeline, range);
+        return resultsOf(await pipeline.exec()) as string[][];
+      });
     },
 
     async set(key, value, ttlMs) {
-      await redis.set(key, value, 'PX', ttlMs);
+      applied(await write((deadlineMs) => redis.mdcSetBefore(key, value, ttlMs, deadlineMs)), 'the write');
     },
 
     async upsertSeries({ key, latestKey, members, ttlMs, maxMembers }) {
       if (members.length === 0) return 0;
       const pairs = members.flatMap(({ score, member }) => [score, member]);
-      return redis.mdcUpsertSeries(key, latestKey, ttlMs, maxMembers, ...pairs);
+      const kept = await write((deadlineMs) => redis.mdcUpsertSeries(key, latestKey, ttlMs, maxMembers, deadlineMs, ...pairs));
+      if (kept === -1) throw new CacheUnavailableError('the bar write reached Redis after its deadline');
+      return kept;
     },
 
     async delete(keys) {
       if (keys.length === 0) return [];
-      const transaction = redis.multi();
-      for (const key of keys) transaction.del(key);
-      return (resultsOf(await transaction.exec()) as number[]).map((deleted) => deleted === 1);
+      const existed = applied(await write((deadlineMs) => redis.mdcDeleteBefore(keys.length, ...keys, deadlineMs)), 'the delete');
+      return existed.map((deleted) => deleted === 1);
     },
 
     async deleteByPrefix(prefix, counts = () => true) {
       let deleted = 0;
       let cursor = '0';
       do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', SCAN_BATCH);
+        const [next, keys] = await write(() => redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', SCAN_BATCH));
         cursor = next;
         if (keys.length === 0) continue;
         // UNLINK one key at a time (pipelined) so that each result says whether that key existed,
         // and a key that expired between SCAN and UNLINK is not counted.
-        const pipeline = redis.pipeline();
-        for (const key of keys) pipeline.unlink(key);
-        const results = resultsOf(await pipeline.exec()) as number[];
+        const results = await write(async () => {
+          const pipeline = redis.pipeline();
+          for (const key of keys) pipeline.unlink(key);
+          return resultsOf(await pipeline.exec()) as number[];
+        });
         results.forEach((removed, i) => {
           if (removed === 1 && counts(keys[i]!)) deleted += 1;
         });
@@ -106,11 +173,31 @@ export function createRedisStore({ redis }: { redis: Redis }): CacheStore {
     },
 
     async discard(key, raw) {
-      await redis.mdcDiscard(key, raw);
+      await write(() => redis.mdcDiscard(key, raw));
     },
 
     async close() {},
   };
+}
+
+/**
+ * Runs `command`, failing with `CacheUnavailableError` if Redis has not answered within
+ * `timeoutMs` or cannot be reached. The command itself is not cancelled (Redis has no way to);
+ * its late answer or error is ignored.
+ */
+async function withinTime<T>(command: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CacheUnavailableError(`Redis did not answer a ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([command(), timeout]);
+  } catch (error) {
+    if (error instanceof CacheUnavailableError || error instanceof ReplyError) throw error;
+    throw new CacheUnavailableError((error as Error).message, error);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function addRange(pipeline: ChainableCommander, { key, minScore, maxScore, limit }: SeriesRange) {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { KeyLayout } from '../cache/keys.js';
 import type { MarketCache } from '../cache/market-cache.js';
+import type { StaleTier } from '../cache/stale-tier.js';
 import type { CacheStore } from '../cache/store.js';
 import { authenticate, type AuthState, type Tokens } from './auth.js';
 import { createLoaders, type Loaders } from './loaders.js';
@@ -10,6 +11,7 @@ export interface GatewayContext {
   loaders: Loaders;
   keys: KeyLayout;
   store: CacheStore;
+  tier: StaleTier;
   cache: MarketCache;
   logger: Logger;
 }
@@ -17,6 +19,7 @@ export interface GatewayContext {
 export interface ContextDeps extends Tokens {
   keys: KeyLayout;
   store: CacheStore;
+  tier: StaleTier;
   cache: MarketCache;
   logger: Logger;
 }
@@ -25,9 +28,10 @@ export interface ContextDeps extends Tokens {
 export function createContext(request: Request, deps: ContextDeps): GatewayContext {
   return {
     auth: authenticate(request.headers.get('authorization'), deps),
-    loaders: createLoaders(deps.store),
+    loaders: createLoaders(deps.store, deps.tier),
     keys: deps.keys,
     store: deps.store,
+    tier: deps.tier,
     cache: deps.cache,
     logger: deps.logger,
   };

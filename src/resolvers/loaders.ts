@@ -1,5 +1,13 @@
 import DataLoader from 'dataloader';
+import { CacheUnavailableError } from '../cache/cache-unavailable.js';
+import { rangeKeyOf, type StaleTier } from '../cache/stale-tier.js';
 import type { CacheStore, SeriesRange } from '../cache/store.js';
+
+/** A value as read: from Redis, or from the in-process tier while Redis is unavailable. */
+export interface Served<T> {
+  value: T;
+  stale: boolean;
+}
 
 /**
  * A request's loaders. Every point read of the request (tickers, funding rates, Fear & Greed,
@@ -8,14 +16,36 @@ import type { CacheStore, SeriesRange } from '../cache/store.js';
  * them together once the current promise jobs have run, so a whole query level costs one `MGET`
  * and one pipeline, however many fields, aliases and list entries ask.
  *
+ * What Redis answers is remembered in the stale tier; when Redis is unavailable, each key is
+ * answered from the tier (marked stale) or fails alone with `CacheUnavailableError`, so the rest
+ * of the query still resolves.
+ *
  * Loaders live for one request only: their memo must never outlive it, or one client would see
  * values another has since invalidated.
  */
-export function createLoaders(store: CacheStore) {
+export function createLoaders(store: CacheStore, tier: StaleTier) {
+  async function load<K, V extends string | string[]>(
+    keys: readonly K[],
+    tierKey: (key: K) => string,
+    read: (keys: readonly K[]) => Promise<Array<V | null>>,
+  ): Promise<Array<Served<V> | null | Error>> {
+    try {
+      const values = await read(keys);
+      keys.forEach((key, i) => tier.remember(tierKey(key), values[i] ?? null));
+      return values.map((value) => (value === null ? null : { value, stale: false }));
+    } catch (error) {
+      if (!(error instanceof CacheUnavailableError)) throw error;
+      return keys.map((key) => {
+        const value = tier.recall(tierKey(key)) as V | undefined;
+        return value === undefined ? error : { value, stale: true };
+      });
+    }
+  }
+
   return {
-    points: new DataLoader<string, string | null>((keys) => store.getMany(keys)),
-    ranges: new DataLoader<SeriesRange, string[], string>((ranges) => store.rangeMany(ranges), {
-      cacheKeyFn: ({ key, minScore, maxScore, limit }) => `${key} ${minScore} ${maxScore} ${limit}`,
+    points: new DataLoader<string, Served<string> | null>((keys) => load(keys, (key) => key, store.getMany)),
+    ranges: new DataLoader<SeriesRange, Served<string[]> | null, string>((ranges) => load(ranges, rangeKeyOf, store.rangeMany), {
+      cacheKeyFn: rangeKeyOf,
     }),
   };
 }

@@ -9,7 +9,7 @@ import { InvalidationResult } from './invalidation.js';
 
 const DEFAULT_LIMIT = 100;
 
-export const BarType = builder.objectRef<Bar>('Bar').implement({
+export const BarType = builder.objectRef<Bar & { stale?: boolean }>('Bar').implement({
   description: 'One OHLCV candle of a symbol at a timeframe.',
   fields: (t) => ({
     symbol: t.expose('symbol', { type: 'MarketSymbol' }),
@@ -20,6 +20,11 @@ export const BarType = builder.objectRef<Bar>('Bar').implement({
     low: t.exposeFloat('low'),
     close: t.exposeFloat('close'),
     volume: t.expose('volume', { type: 'NonNegativeFloat' }),
+    stale: t.boolean({
+      description:
+        'True when Redis was unavailable and this bar comes from the last range this gateway served, from its in-process tier.',
+      resolve: ({ stale }) => stale ?? false,
+    }),
   }),
 });
 

@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import { CacheUnavailableError } from './cache-unavailable.js';
+import type { CacheStore } from './store.js';
+
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+export interface CircuitBreakerOptions {
+  /**
+   * Consecutive `CacheUnavailableError`s that open the circuit.
+   * @default 3
+   */
+  failureThreshold?: number;
+  /**
+   * How long the circuit stays open before one call is let through to try Redis again.
+   * @default 250
+   */
+  openMs?: number;
+  logger?: Logger;
+}
+
+/**
+ * Wraps a store so that, once it keeps failing as unavailable, calls fail at once instead of each
+ * waiting out its own timeout: a Redis outage then costs requests microseconds, not the read
+ * timeout. Every `openMs` a single call is let through; its success closes the circuit, so
+ * recovery follows Redis within `openMs` plus one round trip.
+ *
+ * Errors Redis replies with (a bad command, WRONGTYPE) say nothing about availability and leave
+ * the circuit as it is.
+ */
+export function createCircuitBreakerStore(
+  inner: CacheStore,
+  { failureThreshold = 3, openMs = 250, logger }: CircuitBreakerOptions = {},
+): CacheStore & { state(): CircuitState } {
+  let state: CircuitState = 'closed';
+  let failures = 0;
+  let openedAtMs = 0;
+
+  const moveTo = (next: CircuitState, reason?: string) => {
+    if (next === 'open' && state !== 'half-open') logger?.warn({ reason }, 'cache circuit opened: failing fast until Redis answers');
+    if (next === 'closed' && state !== 'closed') logger?.info('cache circuit closed: Redis answers again');
+    state = next;
+  };
+
+  async function guarded<T>(call: () => Promise<T>): Promise<T> {
+    if (state === 'half-open' || (state === 'open' && Date.now() - openedAtMs < openMs)) {
+      throw new CacheUnavailableError('circuit open after repeated Redis failures');
+    }
+    const trial = state === 'open';
+    if (trial) moveTo('half-open');
+    try {
+      const result = await call();
+      failures = 0;
+      moveTo('closed');
+      return result;
+    } catch (error) {
+      if (error instanceof CacheUnavailableError) {
+        failures += 1;
+        if (trial || failures >= failureThreshold) {
+          openedAtMs = Date.now();
+          moveTo('open', error.message);
+        }
+      } else if (trial) {
+        moveTo('closed');
+      }
+      throw error;
+    }
+  }
+
+  return {
+    getMany: (keys) => guarded(() => inner.getMany(keys)),
+    rangeMany: (ranges) => guarded(() => inner.rangeMany(ranges)),
+    set: (key, value, ttlMs) => guarded(() => inner.set(key, value, ttlMs)),
+    upsertSeries: (write) => guarded(() => inner.upsertSeries(write)),
+    delete: (keys) => guarded(() => inner.delete(keys)),
+    deleteByPrefix: (prefix, counts) => guarded(() => inner.deleteByPrefix(prefix, counts)),
+    discard: (key, raw) => guarded(() => inner.discard(key, raw)),
+    close: () => inner.close(),
+    state: () => (state === 'open' && Date.now() - openedAtMs >= openMs ? 'half-open' : state),
+  };
+}
