@@ -20,9 +20,10 @@ type BarInput = Omit<Bar, 'symbol' | 'timeframe'>;
  * go through each request's loaders so that they batch (see `src/resolvers/loaders.ts`).
  * Arguments are assumed valid; the schema validates them before any of this runs.
  *
- * It also keeps the stale tier honest: an acknowledged write becomes the value to serve during an
- * outage, and whatever a write or an invalidation touches is forgotten first, so the tier never
- * serves a value that Redis no longer has.
+ * It also keeps the stale tier honest. An acknowledged write becomes the value to serve during an
+ * outage; a failed one changes nothing, in Redis (its deadline sees to that) or in the tier. An
+ * invalidation forgets what it targets before it runs, so the tier never serves what a client
+ * asked to remove, even if Redis fails meanwhile.
  */
 export function createMarketCache({ store, tier, keys, ttl, barsMaxPerSeries }: MarketCacheOptions) {
   /** Forgets `touched` keys and every bar range read of those that are series. */
@@ -36,7 +37,6 @@ export function createMarketCache({ store, tier, keys, ttl, barsMaxPerSeries }: 
   async function putPoint<T extends object>(key: string, value: T, ttlMs: number): Promise<Stamped<T>> {
     const stamped = stamp(value, Date.now(), ttlMs);
     const encoded = encode(stamped);
-    tier.forget(key);
     await store.set(key, encoded, ttlMs);
     tier.remember(key, encoded);
     return stamped;
@@ -60,14 +60,15 @@ export function createMarketCache({ store, tier, keys, ttl, barsMaxPerSeries }: 
       if (byOpenTime.size === 0) return 0;
       const key = keys.bars(symbol, timeframe);
       const latestKey = keys.latestBar(symbol, timeframe);
-      forget([key, latestKey]);
-      return store.upsertSeries({
+      const stored = await store.upsertSeries({
         key,
         latestKey,
         members: [...byOpenTime].map(([score, member]) => ({ score, member })),
         ttlMs: ttlMsFor(ttl, 'bars', ttlSeconds),
         maxMembers: barsMaxPerSeries,
       });
+      forget([key, latestKey]);
+      return stored;
     },
 
     putTicker: (ticker: Ticker, ttlSeconds?: number | null) =>
