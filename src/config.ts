@@ -143,7 +143,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: Object.freeze({
       depth: integer('MAX_DEPTH', 8, 1, 100),
       aliases: integer('MAX_ALIASES', 200, 1, 10_000),
-      tokens: integer('MAX_TOKENS', 100_000, 10, 10_000_000),
+      // A putBars of 5000 bars written as a literal is about 100,000 tokens, and must pass.
+      tokens: integer('MAX_TOKENS', 120_000, 10, 10_000_000),
       directives: integer('MAX_DIRECTIVES', 20, 0, 1000),
       cost: integer('MAX_COST', 20_000, 1, 10_000_000),
     }),

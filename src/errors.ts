@@ -1,7 +1,14 @@
 import { createGraphQLError } from 'graphql-yoga';
 
 /** Stable `extensions.code` values a client can branch on. */
-export type ErrorCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN';
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'CACHE_UNAVAILABLE'
+  | 'OPERATION_TOO_COMPLEX'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'CSRF_HEADER_MISSING';
 
 /** `${argument}: expected ${expected}, received ${received}`, with code `BAD_USER_INPUT`. */
 export function badUserInput(argument: string, expected: string, received: unknown) {

@@ -1,3 +1,4 @@
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createKeyLayout } from './cache/keys.js';
@@ -9,6 +10,13 @@ import { createContext, type GatewayContext } from './resolvers/context.js';
 import { schema } from './schema/index.js';
 import { EXAMPLE_QUERY } from './example-query.js';
 import { useArgumentNames } from './use-argument-names.js';
+import { corsPolicy } from './cors-policy.js';
+import { useBodyLimit } from './use-body-limit.js';
+import { useCsrfPrevention } from './use-csrf-prevention.js';
+import { useHiddenSuggestions } from './use-hidden-suggestions.js';
+import { useNestingLimit } from './use-nesting-limit.js';
+import { useOperationLimits } from './use-operation-limits.js';
+import { useVariablesLimit } from './use-variables-limit.js';
 import { useReadiness } from './use-readiness.js';
 
 export interface GatewayDeps {
@@ -36,9 +44,22 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    graphiql: { title: 'Market data cache gateway', defaultQuery: EXAMPLE_QUERY },
+    graphiql: config.graphiql && { title: 'Market data cache gateway', defaultQuery: EXAMPLE_QUERY },
+    cors: corsPolicy(config.corsOrigins),
+    // useBodyLimit enforces MAX_BODY_BYTES instead, with the limit in its message.
+    maxRequestBodySize: false,
     logging: logger,
-    plugins: [useReadiness(isReady), useArgumentNames()],
+    plugins: [
+      useReadiness(isReady),
+      useBodyLimit({ maxBytes: config.maxBodyBytes }),
+      useCsrfPrevention(),
+      useVariablesLimit({ maxBytes: config.maxVariablesBytes }),
+      useNestingLimit(),
+      useOperationLimits(config.limits),
+      config.production && useHiddenSuggestions(),
+      !config.introspection && useDisableIntrospection(),
+      useArgumentNames(),
+    ],
   });
 }
 
