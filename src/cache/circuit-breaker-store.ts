@@ -35,10 +35,15 @@ export function createCircuitBreakerStore(
   let failures = 0;
   let openedAtMs = 0;
 
-  const moveTo = (next: CircuitState, reason?: string) => {
-    if (next === 'open' && state !== 'half-open') logger?.warn({ reason }, 'cache circuit opened: failing fast until Redis answers');
-    if (next === 'closed' && state !== 'closed') logger?.info('cache circuit closed: Redis answers again');
-    state = next;
+  const open = (reason: string) => {
+    if (state === 'closed') logger?.warn({ reason }, 'cache circuit opened: failing fast until Redis answers');
+    state = 'open';
+    openedAtMs = Date.now();
+  };
+  const close = () => {
+    if (state !== 'closed') logger?.info('cache circuit closed: Redis answers again');
+    state = 'closed';
+    failures = 0;
   };
 
   async function guarded<T>(call: () => Promise<T>): Promise<T> {
@@ -46,22 +51,21 @@ export function createCircuitBreakerStore(
       throw new CacheUnavailableError('circuit open after repeated Redis failures');
     }
     const trial = state === 'open';
-    if (trial) moveTo('half-open');
+    if (trial) state = 'half-open';
     try {
       const result = await call();
-      failures = 0;
-      moveTo('closed');
+      close();
       return result;
     } catch (error) {
-      if (error instanceof CacheUnavailableError) {
-        failures += 1;
-        if (trial || failures >= failureThreshold) {
-          openedAtMs = Date.now();
-          moveTo('open', error.message);
-        }
+      if (!(error instanceof CacheUnavailableError)) {
+        if (trial) close();
       } else if (trial) {
-        moveTo('closed');
+        open(error.message);
+      } else if (state === 'closed' && ++failures >= failureThreshold) {
+        open(error.message);
       }
+      // A call that was already in flight when the circuit opened, failing late, changes nothing:
+      // it must neither log the outage again nor push the next trial back.
       throw error;
     }
   }

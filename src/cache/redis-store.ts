@@ -188,7 +188,11 @@ export function createRedisStore({ redis, readTimeoutMs = 50, writeTimeoutMs = 5
 async function withinTime<T>(command: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CacheUnavailableError(`Redis did not answer a ${what}`)), timeoutMs);
+    // After a stall of the event loop (a long GC, a CPU-bound request), Node runs expired timers
+    // before it reads the sockets: an answer Redis sent in time would lose to its own timeout.
+    // Deferring the rejection to the check phase lets the poll phase deliver that answer first.
+    const fail = () => reject(new CacheUnavailableError(`Redis did not answer a ${what}`));
+    timer = setTimeout(() => setImmediate(fail), timeoutMs);
   });
   try {
     return await Promise.race([command(), timeout]);

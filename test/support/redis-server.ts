@@ -11,7 +11,23 @@ export interface RedisServer {
   process: ChildProcess;
   /** A new client on this server; the test closes it (or `stop` does). */
   client(): Redis;
+  /** Suspends the server (SIGSTOP): connections stay open, nothing is answered until `resume`. */
+  freeze(): void;
+  /** Lets a frozen server run again (SIGCONT); it then answers what waited in its sockets. */
+  resume(): void;
   stop(): Promise<void>;
+}
+
+export interface RedisServerOptions {
+  /** Listen on this port, e.g. to restart a server where a gateway expects it; a free one by default. */
+  port?: number;
+  /** Arguments appended to the defaults (later ones win), e.g. `['--appendonly', 'yes']`. */
+  args?: string[];
+  /**
+   * The data directory. Given, it is left in place by `stop` so that a restart finds its files;
+   * by default a fresh temporary one, removed by `stop`.
+   */
+  dir?: string;
 }
 
 /**
@@ -19,18 +35,18 @@ export interface RedisServer {
  * never depend on (or disturb) a shared instance. A missing `redis-server` fails the run with a
  * message saying how to install it: a test is never skipped for want of Redis.
  */
-export async function startRedisServer(): Promise<RedisServer> {
+export async function startRedisServer({ port: wanted, args = [], dir: givenDir }: RedisServerOptions = {}): Promise<RedisServer> {
   const probe = spawnSync('redis-server', ['--version']);
   if (probe.error) {
     throw new Error(
       'redis-server is not on the PATH: the tests run a real Redis. Install it (Debian: apt-get install redis-server) and run npm test again.',
     );
   }
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'mdc-redis-'));
+  const port = wanted ?? (await freePort());
+  const dir = givenDir ?? mkdtempSync(join(tmpdir(), 'mdc-redis-'));
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -48,14 +64,16 @@ export async function startRedisServer(): Promise<RedisServer> {
       clients.push(client);
       return client;
     },
+    freeze: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     async stop() {
       clients.forEach((client) => client.disconnect());
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGKILL');
+        child.kill('SIGKILL'); // also ends a frozen server
         await exited;
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (givenDir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 
