@@ -268,95 +268,67 @@ describe('the gateway started before Redis exists', () => {
   });
 });
 
-describe('Redis behind a proxy adding 200 ms per chunk (read timeout 50 ms), then passing traffic again', () => {
-  let redis: RedisServer;
-  let proxy: TcpProxy;
-  let gateway: LiveGateway;
-  let measured: Measured;
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    proxy = await startTcpProxy(redis.port);
-    gateway = await startLiveGateway(proxy.url);
-    const direct = redis.client();
-    measured = await measure(gateway, {
-      begin: () => proxy.setLatency(200),
-      end: () => proxy.restore(),
-      direct: () => direct,
+/**
+ * An outage made by a TCP proxy between the gateway and a healthy Redis: `begin` cuts it off
+ * (slows it, drops connections...), `restore` lets traffic through again.
+ */
+function describeProxyOutage(
+  title: string,
+  summary: string,
+  begin: (proxy: TcpProxy) => void,
+  expectations: Parameters<typeof itBehavesThroughTheOutage>[1],
+) {
+  describe(title, () => {
+    let redis: RedisServer;
+    let proxy: TcpProxy;
+    let gateway: LiveGateway;
+    let measured: Measured;
+    beforeAll(async () => {
+      redis = await startRedisServer();
+      proxy = await startTcpProxy(redis.port);
+      gateway = await startLiveGateway(proxy.url);
+      const direct = redis.client();
+      measured = await measure(gateway, { begin: () => begin(proxy), end: () => proxy.restore(), direct: () => direct });
+      report(summary, measured);
+    }, HOOK_TIMEOUT_MS);
+    afterAll(async () => {
+      await gateway?.shutdown();
+      await proxy?.close();
+      await redis?.stop();
     });
-    report('proxy latency 200 ms per chunk then restored', measured);
-  }, HOOK_TIMEOUT_MS);
-  afterAll(async () => {
-    await gateway?.shutdown();
-    await proxy?.close();
-    await redis?.stop();
-  });
 
+    itBehavesThroughTheOutage(() => measured, expectations);
+  });
+}
+
+describeProxyOutage(
+  'Redis behind a proxy adding 200 ms per chunk (read timeout 50 ms), then passing traffic again',
+  'proxy latency 200 ms per chunk then restored',
+  (proxy) => proxy.setLatency(200),
   // 200 ms each way is within the 500 ms write timeout: a write that happens to be the circuit's
   // trial call can land, and must then be acknowledged.
-  itBehavesThroughTheOutage(() => measured, {
-    expectedDuring: 'warm stale, cold null CACHE_UNAVAILABLE',
-    connectionLost: false,
-    writeMayLand: true,
-  });
-});
+  { expectedDuring: 'warm stale, cold null CACHE_UNAVAILABLE', connectionLost: false, writeMayLand: true },
+);
 
-describe('Redis behind a proxy that drops every connection and refuses new ones, then lets them through', () => {
-  let redis: RedisServer;
-  let proxy: TcpProxy;
-  let gateway: LiveGateway;
-  let measured: Measured;
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    proxy = await startTcpProxy(redis.port);
-    gateway = await startLiveGateway(proxy.url);
-    const direct = redis.client();
-    measured = await measure(gateway, {
-      begin() {
-        proxy.refuseNew();
-        proxy.dropConnections();
-      },
-      end: () => proxy.restore(),
-      direct: () => direct,
-    });
-    report('proxy drops connections and refuses new ones, then restored', measured);
-  }, HOOK_TIMEOUT_MS);
-  afterAll(async () => {
-    await gateway?.shutdown();
-    await proxy?.close();
-    await redis?.stop();
-  });
+describeProxyOutage(
+  'Redis behind a proxy that drops every connection and refuses new ones, then lets them through',
+  'proxy drops connections and refuses new ones, then restored',
+  (proxy) => {
+    proxy.refuseNew();
+    proxy.dropConnections();
+  },
+  { expectedDuring: 'warm stale, cold null CACHE_UNAVAILABLE', connectionLost: true },
+);
 
-  itBehavesThroughTheOutage(() => measured, { expectedDuring: 'warm stale, cold null CACHE_UNAVAILABLE', connectionLost: true });
-});
-
-describe('Redis behind a proxy that drops every connection and leaves new ones unanswered, then lets them through', () => {
-  let redis: RedisServer;
-  let proxy: TcpProxy;
-  let gateway: LiveGateway;
-  let measured: Measured;
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    proxy = await startTcpProxy(redis.port);
-    gateway = await startLiveGateway(proxy.url);
-    const direct = redis.client();
-    measured = await measure(gateway, {
-      begin() {
-        proxy.blackholeNew();
-        proxy.dropConnections();
-      },
-      end: () => proxy.restore(),
-      direct: () => direct,
-    });
-    report('proxy drops connections and blackholes new ones, then restored', measured);
-  }, HOOK_TIMEOUT_MS);
-  afterAll(async () => {
-    await gateway?.shutdown();
-    await proxy?.close();
-    await redis?.stop();
-  });
-
-  itBehavesThroughTheOutage(() => measured, { expectedDuring: 'warm stale, cold null CACHE_UNAVAILABLE', connectionLost: true });
-});
+describeProxyOutage(
+  'Redis behind a proxy that drops every connection and leaves new ones unanswered, then lets them through',
+  'proxy drops connections and blackholes new ones, then restored',
+  (proxy) => {
+    proxy.blackholeNew();
+    proxy.dropConnections();
+  },
+  { expectedDuring: 'warm stale, cold null CACHE_UNAVAILABLE', connectionLost: true },
+);
 
 describe('a read Redis answers within the read timeout while the gateway is busy past it', () => {
   let redis: RedisServer;
