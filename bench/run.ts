@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import { startRedisServer } from '../test/support/redis-server.js';
+import { checkAgreement, DisagreementError } from './agreement.js';
+import { own, startServer, type ServerChild } from './children.js';
+import { fillRedis } from './fill.js';
+import { drive } from './load.js';
+import { PROFILE_DIR, profileGateway } from './profile.js';
+import { commandsSinceReset, resetStats, totalCalls, untilIdle } from './redis-stats.js';
+import { formatReport, goalsOf, machine, writeJson, type Row } from './report.js';
+import { WORKLOADS } from './workloads.js';
+
+/**
+ * npm run bench [-- --quick] [-- --profile]
+ *
+ * Starts a private redis-server, fills it through the gateway's store, starts the four servers
+ * (each in its own process), checks that they all answer every workload with the same bytes,
+ * then drives each server with each workload at the same concurrency, one at a time, and prints
+ * a table per workload and the issue's goals. The figures go to bench-results/latest.json.
+ * `--profile` instead runs the gateway alone under W2 and W4 with `node --cpu-prof`.
+ */
+
+const USAGE = 'usage: npm run bench [-- --quick] [-- --profile]';
+const args = new Set(process.argv.slice(2));
+for (const arg of args) {
+  if (arg !== '--quick' && arg !== '--profile') {
+    console.error(`unknown argument ${arg}; ${USAGE}`);
+    process.exit(2);
+  }
+}
+const quick = args.has('--quick');
+const CONNECTIONS = 50;
+const WARMUP_SECONDS = quick ? 1 : 2;
+/** Target length of a measured run: its number of requests is the warm-up's rate times this. */
+const SECONDS = quick ? 2 : 10;
+const PROFILE_SECONDS = quick ? 5 : 15;
+/** Lets sockets close and the servers settle between two measured runs. */
+const PAUSE_MS = 200;
+
+const redis = await startRedisServer();
+own(redis.process);
+const stats = redis.client();
+
+/** The gateway as production runs it; only the read time limit is raised (see the README). */
+const GATEWAY_ENV = { REDIS_URL: redis.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', REDIS_READ_TIMEOUT_MS: '1000' };
+const SERVERS = [
+  { name: 'gateway', file: 'bench/servers/gateway.ts', options: { env: GATEWAY_ENV } },
+  { name: 'naive', file: 'bench/servers/naive.ts', options: { args: [redis.url] } },
+  { name: 'mercurius-jit', file: 'bench/servers/mercurius-jit.ts', options: { args: [redis.url] } },
+  { name: 'limit', file: 'bench/servers/limit.ts', options: { args: [redis.url] } },
+];
+
+const servers: ServerChild[] = [];
+let exitCode = 0;
+try {
+  console.log(`redis-server on port ${redis.port}; filling it through the gateway's store...`);
+  const fill = await fillRedis(redis.url);
+  console.log(`filled ${fill.keys} keys in ${(fill.ms / 1000).toFixed(1)} s`);
+
+  if (args.has('--profile')) {
+    const profiled = WORKLOADS.filter((w) => w.id === 'W2' || w.id === 'W4');
+    console.log(`profiling the gateway under W2 and W4: ${WARMUP_SECONDS} s warm-up, ${PROFILE_SECONDS} s profiled, ${CONNECTIONS} connections`);
+    for (const report of await profileGateway(profiled, GATEWAY_ENV, { connections: CONNECTIONS, seconds: PROFILE_SECONDS, warmupSeconds: WARMUP_SECONDS })) {
+      console.log(`\n${report}`);
+    }
+  } else {
+    // One at a time: start-up compiles TypeScript, and two cores are few.
+    for (const { name, file, options } of SERVERS) servers.push(await startServer(name, file, options));
+    console.log(`servers: ${servers.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}; checking that they agree...`);
+    const agreement = await checkAgreement(servers, WORKLOADS, stats);
+    console.log(`all ${servers.length} servers answer the ${WORKLOADS.length} workloads with identical bytes`);
+
+    const rows: Row[] = [];
+    const started = performance.now();
+    for (const workload of WORKLOADS) {
+      for (const server of servers) {
+        process.stdout.write(`${workload.id} ${server.name}... `);
+        const warm = await drive(server.url, workload, { connections: CONNECTIONS, seconds: WARMUP_SECONDS });
+        await untilIdle(stats);
+        await resetStats(stats);
+        // A fixed number of requests, all answered, so that commands per request is exact.
+        const amount = Math.max(CONNECTIONS * 10, Math.round(warm.reqPerSec * SECONDS));
+        const figures = await drive(server.url, workload, { connections: CONNECTIONS, amount });
+        await untilIdle(stats);
+        const commands = await commandsSinceReset(stats);
+        const sequential = agreement.sequential[workload.id][server.name]!;
+        rows.push({
+          workload: workload.id,
+          server: server.name,
+          ...figures,
+          // Per request sent, failed ones included: they cost Redis too.
+          cmdsPerReq: totalCalls(commands) / amount,
+          commands,
+          sequentialCmdsPerReq: sequential.commands,
+          roundTripsPerReq: sequential.roundTrips,
+          bytesPerResponse: agreement.bytes[workload.id],
+          peakRssMb: 0,
+        });
+        console.log(`${figures.reqPerSec.toFixed(0)} req/s`);
+        await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+      }
+    }
+    for (const server of servers) {
+      const rss = server.peakRssMb();
+      for (const row of rows) if (row.server === server.name) row.peakRssMb = rss;
+    }
+
+    const about = machine();
+    const goals = goalsOf(rows, CONNECTIONS);
+    const settings = `${quick ? 'quick' : 'full'}: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + about ${SECONDS} s (a fixed number of requests) per server and workload, autocannon in the runner's process; gateway env ${JSON.stringify({ NODE_ENV: 'production', ...GATEWAY_ENV, REDIS_URL: 'redis://127.0.0.1:<port>' })}`;
+    console.log(formatReport(rows, WORKLOADS, goals, about, settings));
+    const path = join(PROFILE_DIR, 'latest.json');
+    writeJson(path, { when: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: about, settings, fill, rows, goals });
+    console.log(`\nwrote ${path}; measured for ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (rows.some((r) => Object.values(r.failures).some((n) => n > 0))) exitCode = 1;
+  }
+} catch (error) {
+  console.error(error instanceof DisagreementError ? `\nThe servers disagree, nothing was timed.\n${error.message}` : error);
+  exitCode = 1;
+} finally {
+  await Promise.all(servers.map((server) => server.stop()));
+  stats.disconnect();
+  await redis.stop();
+}
+process.exit(exitCode);

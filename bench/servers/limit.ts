@@ -1,0 +1,124 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import { Redis } from 'ioredis';
+import { createKeyLayout } from '../../src/cache/keys.js';
+import type { Timeframe } from '../../src/cache/market-types.js';
+import { DASHBOARD, W1_SYMBOL, W3_SYMBOLS, W4_BARS } from '../workloads.js';
+import { listenAndAnnounce } from './listening.js';
+
+/**
+ * The ceiling on this machine: a bare `node:http` handler that parses the request body, issues
+ * the Redis commands an ideal server would (one `MGET` for every point value, one range read),
+ * `JSON.parse`s each value and writes the response with string templates, byte for byte what the
+ * GraphQL servers write. No GraphQL at all: it knows each operation by its `operationName`, as a
+ * hand-written REST endpoint knows its route. No GraphQL server can beat it.
+ */
+const redis = new Redis(process.argv[2]!);
+const keys = createKeyLayout({ namespace: 'mdc', version: 'v1' });
+
+type Json = Record<string, any>;
+const str = JSON.stringify;
+const num = (value: unknown) => (value === undefined || value === null ? 'null' : String(value));
+const stamp = (v: Json) => `"cachedAt":${str(v.cachedAt)},"expiresAt":${v.expiresAt == null ? 'null' : str(v.expiresAt)},"stale":false`;
+
+function ticker(raw: string | null): string {
+  if (raw === null) return 'null';
+  const v = JSON.parse(raw);
+  return `{"symbol":${str(v.symbol)},"last":${num(v.last)},"bid":${num(v.bid)},"ask":${num(v.ask)},"high24h":${num(v.high24h)},"low24h":${num(v.low24h)},"volume24h":${num(v.volume24h)},"changePercent24h":${num(v.changePercent24h)},"time":${str(v.time)},${stamp(v)}}`;
+}
+
+function fundingRate(raw: string | null): string {
+  if (raw === null) return 'null';
+  const v = JSON.parse(raw);
+  const next = v.nextFundingTime == null ? 'null' : str(v.nextFundingTime);
+  return `{"symbol":${str(v.symbol)},"rate":${num(v.rate)},"nextFundingTime":${next},"time":${str(v.time)},${stamp(v)}}`;
+}
+
+function fearGreed(raw: string | null): string {
+  if (raw === null) return 'null';
+  const v = JSON.parse(raw);
+  return `{"value":${num(v.value)},"classification":${str(v.classification)},"time":${str(v.time)},${stamp(v)}}`;
+}
+
+function llmAnalysis(raw: string | null): string {
+  if (raw === null) return 'null';
+  const v = JSON.parse(raw);
+  const model = v.model == null ? 'null' : str(v.model);
+  return `{"analysisType":${str(v.analysisType)},"inputHash":${str(v.inputHash)},"result":${str(v.result)},"model":${model},${stamp(v)}}`;
+}
+
+function bars(members: string[]): string {
+  return `[${members
+    .map((raw) => {
+      const v = JSON.parse(raw);
+      return `{"openTime":${str(v.openTime)},"open":${num(v.open)},"high":${num(v.high)},"low":${num(v.low)},"close":${num(v.close)},"volume":${num(v.volume)},"stale":false}`;
+    })
+    .join(',')}]`;
+}
+
+const newestFirst = (key: string, limit: number) => ['+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit] as const;
+
+const W3_KEYS = W3_SYMBOLS.map(keys.ticker);
+const DASHBOARD_KEYS = [
+  ...DASHBOARD.tickers.map(keys.ticker),
+  ...DASHBOARD.fundingRates.map(keys.fundingRate),
+  keys.fearGreed(),
+  keys.llmAnalysis(DASHBOARD.llmAnalysis.analysisType, DASHBOARD.llmAnalysis.inputHash),
+];
+const TICKERS = DASHBOARD.tickers.length;
+const FUNDING_RATES = DASHBOARD.fundingRates.length;
+
+const handlers: Record<string, (variables: Json) => Promise<string>> = {
+  async Ticker() {
+    const [raw] = await redis.mget(keys.ticker(W1_SYMBOL));
+    return `{"data":{"ticker":${ticker(raw!)}}}`;
+  },
+  async Tickers({ symbols }) {
+    const values = await redis.mget(...(symbols as string[]).map(keys.ticker));
+    return `{"data":{"tickers":[${values.map(ticker).join(',')}]}}`;
+  },
+  async AliasedTickers() {
+    const values = await redis.mget(...W3_KEYS);
+    return `{"data":{${values.map((raw, i) => `"t${i}":${ticker(raw)}`).join(',')}}}`;
+  },
+  async Bars() {
+    const key = keys.bars(W4_BARS.symbol, W4_BARS.timeframe);
+    return `{"data":{"bars":${bars(await redis.zrange(key, ...newestFirst(key, W4_BARS.limit)))}}}`;
+  },
+  async Dashboard() {
+    const pipeline = redis.pipeline();
+    for (const { symbol, timeframe, limit } of DASHBOARD.bars) {
+      const key = keys.bars(symbol, timeframe as Timeframe);
+      pipeline.zrange(key, ...newestFirst(key, limit));
+    }
+    const [values, ranges] = await Promise.all([redis.mget(...DASHBOARD_KEYS), pipeline.exec()]);
+    const tickers = values.slice(0, TICKERS).map(ticker).join(',');
+    const rates = values.slice(TICKERS, TICKERS + FUNDING_RATES).map((raw, i) => `"f${i}":${fundingRate(raw)}`);
+    const series = ranges!.map(([error, members], i) => {
+      if (error) throw error;
+      return `"b${i}":${bars(members as string[])}`;
+    });
+    return `{"data":{"tickers":[${tickers}],${rates.join(',')},"fearGreed":${fearGreed(values[TICKERS + FUNDING_RATES]!)},${series.join(',')},"llmAnalysis":${llmAnalysis(values[TICKERS + FUNDING_RATES + 1]!)}}}`;
+  },
+};
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const server = createServer(async (request, response) => {
+  try {
+    const { operationName, variables } = JSON.parse(await readBody(request));
+    const handler = handlers[operationName];
+    if (!handler) {
+      response.writeHead(400, { 'content-type': 'text/plain' }).end(`no handler for operation ${JSON.stringify(operationName)}`);
+      return;
+    }
+    const body = await handler(variables ?? {});
+    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+  } catch (error) {
+    response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
+  }
+});
+await listenAndAnnounce(server);
