@@ -4,7 +4,7 @@ import { CacheUnavailableError } from '../src/cache/cache-unavailable.js';
 import { createCircuitBreakerStore } from '../src/cache/circuit-breaker-store.js';
 import { createMemoryStore } from '../src/cache/memory-store.js';
 import { createRedisStore } from '../src/cache/redis-store.js';
-import { createStaleTier } from '../src/cache/stale-tier.js';
+import { createStaleTier, rangeKeyOf } from '../src/cache/stale-tier.js';
 import type { CacheStore } from '../src/cache/store.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
@@ -73,6 +73,22 @@ describe('the stale tier', () => {
     tier.recall('a');
     tier.remember('c', 'x'.repeat(10));
     expect([tier.recall('a'), tier.recall('b'), tier.recall('c')]).toEqual(['x'.repeat(10), undefined, 'x'.repeat(10)]);
+  });
+
+  it('forgets a series with every range read of it, and nothing of other series', () => {
+    const tier = createStaleTier({ maxBytes: 10_000, maxAgeMs: 60_000 });
+    const range = (series: string, limit: number) => rangeKeyOf({ key: series, limit });
+    tier.remember(range('bars:{A}:1h', 5), ['a5']);
+    tier.remember(range('bars:{A}:1h', 10), ['a10']);
+    tier.remember(range('bars:{A}:1h:latest', 5), ['not a series of A:1h']);
+    tier.remember(range('bars:{B}:1h', 5), ['b5']);
+    tier.remember('bars:{A}:1h:latest', 'latest');
+    tier.forget('bars:{A}:1h');
+    expect(tier.recall(range('bars:{A}:1h', 5))).toBeUndefined();
+    expect(tier.recall(range('bars:{A}:1h', 10))).toBeUndefined();
+    expect(tier.recall(range('bars:{A}:1h:latest', 5))).toEqual(['not a series of A:1h']);
+    expect(tier.recall(range('bars:{B}:1h', 5))).toEqual(['b5']);
+    expect(tier.recall('bars:{A}:1h:latest')).toBe('latest');
   });
 
   it('never serves a value older than maxAgeMs, and forgets what Redis no longer has', () => {

@@ -1,7 +1,7 @@
 import { encode, encodeBar, stamp, type Stamped } from './codec.js';
 import { isCountedEntry, type KeyLayout } from './keys.js';
 import type { Bar, FearGreed, FundingRate, LlmAnalysis, Ticker, Timeframe } from './market-types.js';
-import { seriesRangePrefix, type StaleTier } from './stale-tier.js';
+import type { StaleTier } from './stale-tier.js';
 import type { CacheStore } from './store.js';
 import { ttlMsFor, type TtlPolicy } from './ttl-policy.js';
 
@@ -26,12 +26,9 @@ type BarInput = Omit<Bar, 'symbol' | 'timeframe'>;
  * asked to remove, even if Redis fails meanwhile.
  */
 export function createMarketCache({ store, tier, keys, ttl, barsMaxPerSeries }: MarketCacheOptions) {
-  /** Forgets `touched` keys and every bar range read of those that are series. */
+  /** Forgets `touched` keys, and every bar range read of those that are series. */
   function forget(touched: readonly string[]) {
-    for (const key of touched) {
-      tier.forget(key);
-      tier.forgetPrefix(seriesRangePrefix(key));
-    }
+    for (const key of touched) tier.forget(key);
   }
 
   async function putPoint<T extends object>(key: string, value: T, ttlMs: number): Promise<Stamped<T>> {

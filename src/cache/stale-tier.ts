@@ -21,27 +21,36 @@ type Value = string | readonly string[];
 export function createStaleTier({ maxBytes, maxAgeMs }: StaleTierOptions) {
   // Map order is insertion order: re-inserting on use keeps it least-recent first.
   const entries = new Map<string, { value: Value; bytes: number; storedAtMs: number }>();
+  // The range reads held for each series, so that a write to a series forgets them without
+  // scanning every entry (which took 3 ms per bar write with 40,000 entries held).
+  const rangesOf = new Map<string, Set<string>>();
   let bytes = 0;
 
-  function forget(key: string) {
+  function drop(key: string) {
     const entry = entries.get(key);
     if (entry === undefined) return;
     bytes -= entry.bytes;
     entries.delete(key);
+    const series = seriesOf(key);
+    const ranges = series === undefined ? undefined : rangesOf.get(series);
+    ranges?.delete(key);
+    if (ranges?.size === 0) rangesOf.delete(series!);
   }
 
   return {
     /** Keeps `value` as the latest for `key`; `null` (Redis has nothing) forgets it. */
     remember(key: string, value: Value | null) {
-      forget(key);
+      drop(key);
       if (value === null || maxBytes === 0) return;
       const size = 2 * (key.length + (typeof value === 'string' ? value.length : value.reduce((n, v) => n + v.length, 0)));
       if (size > maxBytes) return;
       entries.set(key, { value, bytes: size, storedAtMs: Date.now() });
       bytes += size;
+      const series = seriesOf(key);
+      if (series !== undefined) rangesOf.set(series, (rangesOf.get(series) ?? new Set()).add(key));
       for (const oldest of entries.keys()) {
         if (bytes <= maxBytes) break;
-        forget(oldest);
+        drop(oldest);
       }
     },
 
@@ -49,18 +58,24 @@ export function createStaleTier({ maxBytes, maxAgeMs }: StaleTierOptions) {
     recall(key: string): Value | undefined {
       const entry = entries.get(key);
       if (entry === undefined) return undefined;
-      forget(key);
-      if (Date.now() - entry.storedAtMs > maxAgeMs) return undefined;
+      if (Date.now() - entry.storedAtMs > maxAgeMs) {
+        drop(key);
+        return undefined;
+      }
+      entries.delete(key);
       entries.set(key, entry);
-      bytes += entry.bytes;
       return entry.value;
     },
 
-    forget,
+    /** Forgets `key` and, when it is a bar series, every range read of it. */
+    forget(key: string) {
+      drop(key);
+      for (const range of rangesOf.get(key) ?? []) drop(range);
+    },
 
-    /** Forgets every key starting with `prefix`: a whole series' ranges, a namespace. */
+    /** Forgets every key starting with `prefix` (a namespace, an analysis type): an admin path. */
     forgetPrefix(prefix: string) {
-      for (const key of [...entries.keys()]) if (key.startsWith(prefix)) forget(key);
+      for (const key of [...entries.keys()]) if (key.startsWith(prefix)) drop(key);
     },
   };
 }
@@ -72,7 +87,8 @@ export function rangeKeyOf({ key, minScore, maxScore, limit }: SeriesRange): str
   return `${key} ${minScore ?? ''} ${maxScore ?? ''} ${limit}`;
 }
 
-/** The prefix shared by every range read of one series. */
-export function seriesRangePrefix(seriesKey: string): string {
-  return `${seriesKey} `;
+/** The series a range read's key belongs to; undefined for a point key (keys hold no spaces). */
+function seriesOf(key: string): string | undefined {
+  const space = key.indexOf(' ');
+  return space === -1 ? undefined : key.slice(0, space);
 }
