@@ -1,10 +1,14 @@
-import type { Bar, CacheStamp, FearGreed, FundingRate, LlmAnalysis, Ticker, Timeframe } from './market-types.js';
+import type { Bar, CacheStamp, FearGreed, FundingRate, LlmAnalysis, Stored, Ticker, Timeframe } from './market-types.js';
 
 /**
  * Values are stored as JSON in the shape they are served in, dates as ISO-8601 strings, so that
  * `redis-cli GET` shows something a person can read. Point values carry their own `cachedAt` and
  * `expiresAt`. Decoding checks every field: a value that does not decode throws `DecodeError`,
  * which readers turn into a miss.
+ *
+ * Decoded dates stay the strings they were stored as (checked to be dates): the gateway writes
+ * them with `toISOString`, which is exactly how they are served, so building a `Date` only to
+ * format it again would be wasted work on every read.
  */
 export class DecodeError extends Error {
   override name = 'DecodeError';
@@ -21,46 +25,57 @@ export function stamp<T extends object>(value: T, nowMs: number, ttlMs: number):
   return { ...value, cachedAt: new Date(nowMs), expiresAt: new Date(nowMs + ttlMs) };
 }
 
-export function decodeTicker(raw: string): Stamped<Ticker> {
-  const f = fieldsOf(raw);
+export function decodeTicker(raw: string): Stored<Stamped<Ticker>> {
+  const r = recordOf(raw);
   return {
-    symbol: f.string('symbol'),
-    last: f.number('last'),
-    bid: f.optional('bid', f.number),
-    ask: f.optional('ask', f.number),
-    high24h: f.optional('high24h', f.number),
-    low24h: f.optional('low24h', f.number),
-    volume24h: f.optional('volume24h', f.number),
-    changePercent24h: f.optional('changePercent24h', f.number),
-    time: f.date('time'),
-    ...stampOf(f),
+    symbol: string(r, 'symbol'),
+    last: number(r, 'last'),
+    bid: optionalNumber(r, 'bid'),
+    ask: optionalNumber(r, 'ask'),
+    high24h: optionalNumber(r, 'high24h'),
+    low24h: optionalNumber(r, 'low24h'),
+    volume24h: optionalNumber(r, 'volume24h'),
+    changePercent24h: optionalNumber(r, 'changePercent24h'),
+    time: date(r, 'time'),
+    cachedAt: date(r, 'cachedAt'),
+    expiresAt: date(r, 'expiresAt'),
   };
 }
 
-export function decodeFundingRate(raw: string): Stamped<FundingRate> {
-  const f = fieldsOf(raw);
+export function decodeFundingRate(raw: string): Stored<Stamped<FundingRate>> {
+  const r = recordOf(raw);
   return {
-    symbol: f.string('symbol'),
-    rate: f.number('rate'),
-    nextFundingTime: f.optional('nextFundingTime', f.date),
-    time: f.date('time'),
-    ...stampOf(f),
+    symbol: string(r, 'symbol'),
+    rate: number(r, 'rate'),
+    nextFundingTime: r['nextFundingTime'] == null ? null : date(r, 'nextFundingTime'),
+    time: date(r, 'time'),
+    cachedAt: date(r, 'cachedAt'),
+    expiresAt: date(r, 'expiresAt'),
   };
 }
 
-export function decodeFearGreed(raw: string): Stamped<FearGreed> {
-  const f = fieldsOf(raw);
-  return { value: f.number('value'), classification: f.string('classification'), time: f.date('time'), ...stampOf(f) };
+export function decodeFearGreed(raw: string): Stored<Stamped<FearGreed>> {
+  const r = recordOf(raw);
+  return {
+    value: number(r, 'value'),
+    classification: string(r, 'classification'),
+    time: date(r, 'time'),
+    cachedAt: date(r, 'cachedAt'),
+    expiresAt: date(r, 'expiresAt'),
+  };
 }
 
-export function decodeLlmAnalysis(raw: string): Stamped<LlmAnalysis> {
-  const f = fieldsOf(raw);
+export function decodeLlmAnalysis(raw: string): Stored<Stamped<LlmAnalysis>> {
+  const r = recordOf(raw);
+  const result = r['result'];
+  if (!isRecord(result)) throw mismatch(r, 'result', 'a JSON object');
   return {
-    analysisType: f.string('analysisType'),
-    inputHash: f.string('inputHash'),
-    result: f.object('result'),
-    model: f.optional('model', f.string),
-    ...stampOf(f),
+    analysisType: string(r, 'analysisType'),
+    inputHash: string(r, 'inputHash'),
+    result,
+    model: r['model'] == null ? null : string(r, 'model'),
+    cachedAt: date(r, 'cachedAt'),
+    expiresAt: date(r, 'expiresAt'),
   };
 }
 
@@ -69,27 +84,49 @@ export function encodeBar({ openTime, open, high, low, close, volume }: BarPoint
   return JSON.stringify({ openTime, open, high, low, close, volume });
 }
 
-export function decodeBar(raw: string, symbol: string, timeframe: Timeframe): Bar {
-  const f = fieldsOf(raw);
+export function decodeBar(raw: string, symbol: string, timeframe: Timeframe): Stored<Bar> {
+  const r = recordOf(raw);
   return {
     symbol,
     timeframe,
-    openTime: f.date('openTime'),
-    open: f.number('open'),
-    high: f.number('high'),
-    low: f.number('low'),
-    close: f.number('close'),
-    volume: f.number('volume'),
+    openTime: date(r, 'openTime'),
+    open: number(r, 'open'),
+    high: number(r, 'high'),
+    low: number(r, 'low'),
+    close: number(r, 'close'),
+    volume: number(r, 'volume'),
   };
 }
 
-function stampOf(f: Fields): CacheStamp {
-  return { cachedAt: f.date('cachedAt'), expiresAt: f.date('expiresAt') };
+/**
+ * Whether `text` is a date exactly as `Date.prototype.toISOString` writes it (`YYYY-MM-DDTHH:mm:ss.sssZ`,
+ * a real calendar day), i.e. whether `new Date(text).toISOString() === text`, without building the Date.
+ */
+export function isCanonicalIsoDate(text: string): boolean {
+  if (text.length !== 24 || !CANONICAL_SHAPE.test(text)) return false;
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  if (month < 1 || month > 12 || day < 1) return false;
+  if (digits(text, 11, 2) > 23 || digits(text, 14, 2) > 59 || digits(text, 17, 2) > 59) return false;
+  return day <= daysIn(digits(text, 0, 4), month);
 }
 
-type Fields = ReturnType<typeof fieldsOf>;
+const CANONICAL_SHAPE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
-function fieldsOf(raw: string) {
+function digits(text: string, start: number, count: number): number {
+  let value = 0;
+  for (let i = start; i < start + count; i++) value = value * 10 + text.charCodeAt(i) - 48;
+  return value;
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+type JsonRecord = Record<string, unknown>;
+
+function recordOf(raw: string): JsonRecord {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -97,39 +134,36 @@ function fieldsOf(raw: string) {
     throw new DecodeError(`not JSON: ${raw.slice(0, 40)}`);
   }
   if (!isRecord(parsed)) throw new DecodeError('not a JSON object');
-  const record = parsed;
-  const fail = (name: string, expected: string) =>
-    new DecodeError(`field ${name}: expected ${expected}, found ${JSON.stringify(record[name])}`);
-
-  const fields = {
-    number(name: string): number {
-      const value = record[name];
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw fail(name, 'a finite number');
-      return value;
-    },
-    string(name: string): string {
-      const value = record[name];
-      if (typeof value !== 'string') throw fail(name, 'a string');
-      return value;
-    },
-    date(name: string): Date {
-      const value = record[name];
-      const date = typeof value === 'string' ? new Date(value) : undefined;
-      if (date === undefined || Number.isNaN(date.getTime())) throw fail(name, 'an ISO-8601 date');
-      return date;
-    },
-    object(name: string): Record<string, unknown> {
-      const value = record[name];
-      if (!isRecord(value)) throw fail(name, 'a JSON object');
-      return value;
-    },
-    optional<T>(name: string, read: (name: string) => T): T | null {
-      return record[name] === undefined || record[name] === null ? null : read(name);
-    },
-  };
-  return fields;
+  return parsed;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+function mismatch(record: JsonRecord, name: string, expected: string) {
+  return new DecodeError(`field ${name}: expected ${expected}, found ${JSON.stringify(record[name])}`);
+}
+
+function number(record: JsonRecord, name: string): number {
+  const value = record[name];
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw mismatch(record, name, 'a finite number');
+  return value;
+}
+
+function optionalNumber(record: JsonRecord, name: string): number | null {
+  return record[name] == null ? null : number(record, name);
+}
+
+function string(record: JsonRecord, name: string): string {
+  const value = record[name];
+  if (typeof value !== 'string') throw mismatch(record, name, 'a string');
+  return value;
+}
+
+/** A date as stored; one not in `toISOString`'s own form must at least parse as a date. */
+function date(record: JsonRecord, name: string): string {
+  const value = record[name];
+  if (typeof value === 'string' && (isCanonicalIsoDate(value) || !Number.isNaN(Date.parse(value)))) return value;
+  throw mismatch(record, name, 'an ISO-8601 date');
+}
+
+function isRecord(value: unknown): value is JsonRecord {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

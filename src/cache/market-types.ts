@@ -1,4 +1,4 @@
-/** The domain shapes the gateway caches, as resolvers see them. Times are `Date`s. */
+/** The domain shapes the gateway caches. Times are `Date`s as written, ISO-8601 strings as read (`Stored`). */
 
 export const TIMEFRAMES = ['1m', '3m', '5m', '15m', '30m', '1h', '2h', '4h', '6h', '8h', '12h', '1d', '3d', '1w', '1M'] as const;
 export type Timeframe = (typeof TIMEFRAMES)[number];
@@ -51,3 +51,16 @@ export interface LlmAnalysis {
   result: Record<string, unknown>;
   model?: string | null;
 }
+
+/** A DateTime as resolvers hold it: a `Date`, or the ISO-8601 string it was stored as. */
+export type Instant = Date | string;
+
+/** `T` as decoded from the cache: its dates are the strings they were stored as. */
+export type Stored<T> = {
+  [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null | undefined ? string | null : T[K];
+};
+
+/** `T` as a resolver may return it: freshly written (dates) or read back (strings). */
+export type Output<T> = {
+  [K in keyof T]: T[K] extends Date ? Instant : T[K] extends Date | null | undefined ? Instant | null | undefined : T[K];
+};

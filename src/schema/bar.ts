@@ -1,5 +1,5 @@
 import { decodeBar } from '../cache/codec.js';
-import type { Bar } from '../cache/market-types.js';
+import type { Bar, Output } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { invalidated } from '../resolvers/audit.js';
 import { readBars, readPoint } from '../resolvers/reads.js';
@@ -9,7 +9,7 @@ import { InvalidationResult } from './invalidation.js';
 
 const DEFAULT_LIMIT = 100;
 
-export const BarType = builder.objectRef<Bar & { stale?: boolean }>('Bar').implement({
+export const BarType = builder.objectRef<Output<Bar> & { stale?: boolean }>('Bar').implement({
   description: 'One OHLCV candle of a symbol at a timeframe.',
   fields: (t) => ({
     symbol: t.expose('symbol', { type: 'MarketSymbol' }),

@@ -1,6 +1,6 @@
 import SchemaBuilder from '@pothos/core';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
-import type { Timeframe } from '../cache/market-types.js';
+import type { Instant, Timeframe } from '../cache/market-types.js';
 import type { GatewayContext } from '../resolvers/context.js';
 import {
   DateTimeScalar,
@@ -15,7 +15,7 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   AuthScopes: { writer: boolean; admin: boolean };
   Scalars: {
-    DateTime: { Input: Date; Output: Date };
+    DateTime: { Input: Date; Output: Instant };
     JSONObject: { Input: Record<string, unknown>; Output: Record<string, unknown> };
     NonNegativeFloat: { Input: number; Output: number };
     MarketSymbol: { Input: string; Output: string };

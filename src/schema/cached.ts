@@ -1,8 +1,8 @@
-import type { CacheStamp } from '../cache/market-types.js';
+import type { CacheStamp, Output } from '../cache/market-types.js';
 import { builder } from './builder.js';
 
 /** The write time and expiry every cached point value carries, read with the value itself. */
-export const Cached = builder.interfaceRef<CacheStamp & { stale?: boolean }>('Cached').implement({
+export const Cached = builder.interfaceRef<Output<CacheStamp> & { stale?: boolean }>('Cached').implement({
   description: 'A value read from the cache, with when it was written and when it expires.',
   fields: (t) => ({
     cachedAt: t.expose('cachedAt', { type: 'DateTime' }),

@@ -1,5 +1,5 @@
 import { decodeFearGreed, type Stamped } from '../cache/codec.js';
-import type { FearGreed } from '../cache/market-types.js';
+import type { FearGreed, Output } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { invalidated } from '../resolvers/audit.js';
 import { readPoint } from '../resolvers/reads.js';
@@ -8,7 +8,7 @@ import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
 
-export const FearGreedType = builder.objectRef<Stamped<FearGreed>>('FearGreed').implement({
+export const FearGreedType = builder.objectRef<Output<Stamped<FearGreed>>>('FearGreed').implement({
   description: 'The crypto Fear & Greed index: 0 (extreme fear) to 100 (extreme greed).',
   interfaces: [Cached],
   fields: (t) => ({

@@ -1,5 +1,5 @@
 import { decodeFundingRate, type Stamped } from '../cache/codec.js';
-import type { FundingRate } from '../cache/market-types.js';
+import type { FundingRate, Output } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { invalidated } from '../resolvers/audit.js';
 import { readPoint } from '../resolvers/reads.js';
@@ -8,7 +8,7 @@ import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
 
-export const FundingRateType = builder.objectRef<Stamped<FundingRate>>('FundingRate').implement({
+export const FundingRateType = builder.objectRef<Output<Stamped<FundingRate>>>('FundingRate').implement({
   description: "A perpetual swap's current funding rate.",
   interfaces: [Cached],
   fields: (t) => ({

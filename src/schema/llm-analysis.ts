@@ -1,5 +1,5 @@
 import { decodeLlmAnalysis, type Stamped } from '../cache/codec.js';
-import type { LlmAnalysis } from '../cache/market-types.js';
+import type { LlmAnalysis, Output } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { invalidated } from '../resolvers/audit.js';
 import { readPoint } from '../resolvers/reads.js';
@@ -8,7 +8,7 @@ import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
 
-export const LlmAnalysisType = builder.objectRef<Stamped<LlmAnalysis>>('LlmAnalysis').implement({
+export const LlmAnalysisType = builder.objectRef<Output<Stamped<LlmAnalysis>>>('LlmAnalysis').implement({
   description: 'The cached result of an LLM analysis, keyed by type and the SHA-256 of its input.',
   interfaces: [Cached],
   fields: (t) => ({

@@ -1,5 +1,6 @@
 import { GraphQLScalarType, Kind, print, valueFromASTUntyped, type ValueNode } from 'graphql';
 import { DateTimeResolver, JSONObjectResolver, NonNegativeFloatResolver } from 'graphql-scalars';
+import { isCanonicalIsoDate } from '../cache/codec.js';
 import { TIMEFRAMES, type Timeframe } from '../cache/market-types.js';
 import { InputValueError, invalidValue } from '../errors.js';
 
@@ -65,9 +66,22 @@ function withInputErrors<T>(scalar: GraphQLScalarType<T>, rule: string): GraphQL
   });
 }
 
-export const DateTimeScalar = withInputErrors(
+const DateTimeWithInputErrors = withInputErrors(
   DateTimeResolver,
   'a DateTime: an RFC 3339 date-time with a time zone, e.g. "2026-01-01T00:00:00Z"',
 );
+
+/**
+ * DateTime, serialising the ISO strings values are read back as (see codec.ts) just as it would
+ * the `Date` they stand for: a string already in `toISOString`'s form is served as it is, any
+ * other through a `Date`, as graphql-scalars serialises a `Date`.
+ */
+export const DateTimeScalar = new GraphQLScalarType<Date, Date | string>({
+  ...DateTimeWithInputErrors.toConfig(),
+  serialize(value) {
+    if (typeof value !== 'string') return DateTimeResolver.serialize(value);
+    return isCanonicalIsoDate(value) ? value : DateTimeResolver.serialize(new Date(value));
+  },
+});
 export const NonNegativeFloatScalar = withInputErrors(NonNegativeFloatResolver, 'a finite number >= 0');
 export const JSONObjectScalar = withInputErrors(JSONObjectResolver, 'a JSON object');

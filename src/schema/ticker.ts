@@ -1,5 +1,5 @@
 import { decodeTicker, type Stamped } from '../cache/codec.js';
-import type { Ticker } from '../cache/market-types.js';
+import type { Output, Ticker } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { invalidated } from '../resolvers/audit.js';
 import { readPoint } from '../resolvers/reads.js';
@@ -8,7 +8,7 @@ import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
 
-export const TickerType = builder.objectRef<Stamped<Ticker>>('Ticker').implement({
+export const TickerType = builder.objectRef<Output<Stamped<Ticker>>>('Ticker').implement({
   description: "A symbol's last price and 24-hour statistics.",
   interfaces: [Cached],
   fields: (t) => ({
