@@ -24,6 +24,8 @@ export interface Config {
   /** Hostile-input limits and exposure: see src/use-*.ts. */
   readonly graphiql: boolean;
   readonly introspection: boolean;
+  /** Answer plain cache queries with read plans instead of the executor (READ_PLANS, on by default). */
+  readonly readPlans: boolean;
   readonly corsOrigins: readonly string[];
   readonly maxBodyBytes: number;
   readonly maxVariablesBytes: number;
@@ -137,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     staleMaxAgeSeconds: integer('STALE_MAX_AGE_SECONDS', 300, 0, MAX_TTL_SECONDS),
     graphiql: flag('GRAPHIQL', !production),
     introspection: flag('INTROSPECTION', !production),
+    readPlans: flag('READ_PLANS', true),
     corsOrigins: origins('CORS_ORIGINS'),
     maxBodyBytes: integer('MAX_BODY_BYTES', 2 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     maxVariablesBytes: integer('MAX_VARIABLES_BYTES', 1024 * 1024, 16, 100 * 1024 * 1024),

@@ -18,6 +18,7 @@ import { useNestingLimit } from './use-nesting-limit.js';
 import { useOperationLimits } from './use-operation-limits.js';
 import { useVariablesLimit } from './use-variables-limit.js';
 import { useReadiness } from './use-readiness.js';
+import { useReadPlans } from './use-read-plans.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -59,6 +60,7 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
       config.production && useHiddenSuggestions(),
       !config.introspection && useDisableIntrospection(),
       useArgumentNames(),
+      config.readPlans && useReadPlans(),
     ],
   });
 }

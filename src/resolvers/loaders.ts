@@ -24,30 +24,43 @@ export interface Served<T> {
  * values another has since invalidated.
  */
 export function createLoaders(store: CacheStore, tier: StaleTier) {
-  async function load<K, V extends string | string[]>(
-    keys: readonly K[],
-    tierKey: (key: K) => string,
-    read: (keys: readonly K[]) => Promise<Array<V | null>>,
-  ): Promise<Array<Served<V> | null | Error>> {
-    try {
-      const values = await read(keys);
-      keys.forEach((key, i) => tier.remember(tierKey(key), values[i] ?? null));
-      return values.map((value) => (value === null ? null : { value, stale: false }));
-    } catch (error) {
-      if (!(error instanceof CacheUnavailableError)) throw error;
-      return keys.map((key) => {
-        const value = tier.recall(tierKey(key)) as V | undefined;
-        return value === undefined ? error : { value, stale: true };
-      });
-    }
-  }
-
+  // Made on first use: a query answered by a read plan needs neither.
+  let points: DataLoader<string, Served<string> | null> | undefined;
+  let ranges: DataLoader<SeriesRange, Served<string[]> | null, string> | undefined;
   return {
-    points: new DataLoader<string, Served<string> | null>((keys) => load(keys, (key) => key, store.getMany)),
-    ranges: new DataLoader<SeriesRange, Served<string[]> | null, string>((ranges) => load(ranges, rangeKeyOf, store.rangeMany), {
-      cacheKeyFn: rangeKeyOf,
-    }),
+    get points() {
+      return (points ??= new DataLoader((keys) => readThrough(tier, keys, pointKeyOf, store.getMany)));
+    },
+    get ranges() {
+      return (ranges ??= new DataLoader((list) => readThrough(tier, list, rangeKeyOf, store.rangeMany), { cacheKeyFn: rangeKeyOf }));
+    },
   };
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+const pointKeyOf = (key: string) => key;
+
+/**
+ * Reads `keys` with `read` (one store call), remembering each answer in the tier under
+ * `tierKey(key)`; when the store is unavailable, answers each key from the tier (marked stale) or
+ * with the `CacheUnavailableError`. Any other failure rejects.
+ */
+export async function readThrough<K, V extends string | string[]>(
+  tier: StaleTier,
+  keys: readonly K[],
+  tierKey: (key: K) => string,
+  read: (keys: readonly K[]) => Promise<Array<V | null>>,
+): Promise<Array<Served<V> | null | Error>> {
+  try {
+    const values = await read(keys);
+    keys.forEach((key, i) => tier.remember(tierKey(key), values[i] ?? null));
+    return values.map((value) => (value === null ? null : { value, stale: false }));
+  } catch (error) {
+    if (!(error instanceof CacheUnavailableError)) throw error;
+    return keys.map((key) => {
+      const value = tier.recall(tierKey(key)) as V | undefined;
+      return value === undefined ? error : { value, stale: true };
+    });
+  }
+}

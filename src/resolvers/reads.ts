@@ -1,16 +1,17 @@
-import { decodeBar, DecodeError } from '../cache/codec.js';
-import type { Timeframe } from '../cache/market-types.js';
+import { DecodeError } from '../cache/codec.js';
 import type { GatewayContext } from './context.js';
+import type { PointRead, PointsRead, RangeRead } from './root-reads.js';
 
 /**
- * A point read through the request's `MGET` loader, marked `stale` when it was served from the
+ * The reads of query fields (see root-reads.ts), as resolvers make them.
+ *
+ * A point read goes through the request's `MGET` loader, marked `stale` when it was served from the
  * in-process tier during a Redis outage. A value that does not decode is a miss: it is removed
  * (unless rewritten meanwhile) and logged, and the rest of the query goes on.
  */
 export async function readPoint<T extends object>(
   ctx: GatewayContext,
-  key: string,
-  decode: (raw: string) => T,
+  { key, decode }: PointRead<T>,
 ): Promise<(T & { stale: boolean }) | null> {
   const served = await ctx.loaders.points.load(key);
   if (served === null) return null;
@@ -22,27 +23,23 @@ export async function readPoint<T extends object>(
   }
 }
 
-export interface BarsQuery {
-  symbol: string;
-  timeframe: Timeframe;
-  limit: number;
-  since?: Date | null;
-  until?: Date | null;
+/** A list of point reads, one entry per key. */
+export function readPoints<T extends object>(ctx: GatewayContext, { keys, decode }: PointsRead<T>) {
+  return keys.map((key) => readPoint(ctx, { kind: 'point', key, decode }));
 }
 
-/** Newest first, through the request's range pipeline; undecodable bars are dropped and removed. */
-export async function readBars(ctx: GatewayContext, { symbol, timeframe, limit, since, until }: BarsQuery) {
-  const key = ctx.keys.bars(symbol, timeframe);
-  const served = await ctx.loaders.ranges.load({ key, minScore: since?.getTime(), maxScore: until?.getTime(), limit });
-  const bars = [];
+/** A bar range, newest first, through the request's range pipeline; undecodable bars are dropped and removed. */
+export async function readRange<T extends object>(ctx: GatewayContext, { range, decode }: RangeRead<T>) {
+  const served = await ctx.loaders.ranges.load(range);
+  const values = [];
   for (const raw of served?.value ?? []) {
     try {
-      bars.push({ ...decodeBar(raw, symbol, timeframe), stale: served!.stale });
+      values.push({ ...decode(raw), stale: served!.stale });
     } catch (error) {
-      await discardCorrupt(ctx, key, raw, served!.stale, error);
+      await discardCorrupt(ctx, range.key, raw, served!.stale, error);
     }
   }
-  return bars;
+  return values;
 }
 
 async function discardCorrupt(ctx: GatewayContext, key: string, raw: string, stale: boolean, error: unknown) {

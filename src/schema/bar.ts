@@ -1,13 +1,11 @@
-import { decodeBar } from '../cache/codec.js';
 import type { Bar, Output } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { invalidated } from '../resolvers/audit.js';
-import { readBars, readPoint } from '../resolvers/reads.js';
-import { checkBars, checkLimit, checkTimeRange, checkTtl } from '../resolvers/validate.js';
+import { readPoint, readRange } from '../resolvers/reads.js';
+import { DEFAULT_BARS_LIMIT, rootReads } from '../resolvers/root-reads.js';
+import { checkBars, checkTtl } from '../resolvers/validate.js';
 import { builder } from './builder.js';
 import { InvalidationResult } from './invalidation.js';
-
-const DEFAULT_LIMIT = 100;
 
 export const BarType = builder.objectRef<Output<Bar> & { stale?: boolean }>('Bar').implement({
   description: 'One OHLCV candle of a symbol at a timeframe.',
@@ -47,15 +45,11 @@ builder.queryFields((t) => ({
     args: {
       symbol: t.arg({ type: 'MarketSymbol', required: true }),
       timeframe: t.arg({ type: 'Timeframe', required: true }),
-      limit: t.arg.int({ defaultValue: DEFAULT_LIMIT }),
+      limit: t.arg.int({ defaultValue: DEFAULT_BARS_LIMIT }),
       since: t.arg({ type: 'DateTime' }),
       until: t.arg({ type: 'DateTime' }),
     },
-    resolve: (_root, { symbol, timeframe, limit, since, until }, ctx) => {
-      checkLimit(limit ?? DEFAULT_LIMIT);
-      checkTimeRange(since, until);
-      return readBars(ctx, { symbol, timeframe, limit: limit ?? DEFAULT_LIMIT, since, until });
-    },
+    resolve: (_root, args, ctx) => readRange(ctx, rootReads.bars(args, ctx)),
   }),
   latestBar: t.field({
     type: BarType,
@@ -65,8 +59,7 @@ builder.queryFields((t) => ({
       symbol: t.arg({ type: 'MarketSymbol', required: true }),
       timeframe: t.arg({ type: 'Timeframe', required: true }),
     },
-    resolve: (_root, { symbol, timeframe }, ctx) =>
-      readPoint(ctx, ctx.keys.latestBar(symbol, timeframe), (raw) => decodeBar(raw, symbol, timeframe)),
+    resolve: (_root, args, ctx) => readPoint(ctx, rootReads.latestBar(args, ctx)),
   }),
 }));
 

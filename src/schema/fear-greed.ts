@@ -1,8 +1,9 @@
-import { decodeFearGreed, type Stamped } from '../cache/codec.js';
+import type { Stamped } from '../cache/codec.js';
 import type { FearGreed, Output } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { invalidated } from '../resolvers/audit.js';
 import { readPoint } from '../resolvers/reads.js';
+import { rootReads } from '../resolvers/root-reads.js';
 import { checkFearGreedValue, checkText, checkTtl } from '../resolvers/validate.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
@@ -31,7 +32,7 @@ builder.queryFields((t) => ({
   fearGreed: t.field({
     type: FearGreedType,
     nullable: true,
-    resolve: (_root, _args, ctx) => readPoint(ctx, ctx.keys.fearGreed(), decodeFearGreed),
+    resolve: (_root, args, ctx) => readPoint(ctx, rootReads.fearGreed(args, ctx)),
   }),
 }));
 

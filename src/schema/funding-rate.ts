@@ -1,8 +1,9 @@
-import { decodeFundingRate, type Stamped } from '../cache/codec.js';
+import type { Stamped } from '../cache/codec.js';
 import type { FundingRate, Output } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { invalidated } from '../resolvers/audit.js';
 import { readPoint } from '../resolvers/reads.js';
+import { rootReads } from '../resolvers/root-reads.js';
 import { checkTtl } from '../resolvers/validate.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
@@ -34,7 +35,7 @@ builder.queryFields((t) => ({
     type: FundingRateType,
     nullable: true,
     args: { symbol: t.arg({ type: 'MarketSymbol', required: true }) },
-    resolve: (_root, { symbol }, ctx) => readPoint(ctx, ctx.keys.fundingRate(symbol), decodeFundingRate),
+    resolve: (_root, args, ctx) => readPoint(ctx, rootReads.fundingRate(args, ctx)),
   }),
 }));
 

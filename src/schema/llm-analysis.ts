@@ -1,8 +1,9 @@
-import { decodeLlmAnalysis, type Stamped } from '../cache/codec.js';
+import type { Stamped } from '../cache/codec.js';
 import type { LlmAnalysis, Output } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { invalidated } from '../resolvers/audit.js';
 import { readPoint } from '../resolvers/reads.js';
+import { rootReads } from '../resolvers/root-reads.js';
 import { checkName, checkText, checkTtl, inputHashOf } from '../resolvers/validate.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
@@ -29,11 +30,7 @@ builder.queryFields((t) => ({
       input: t.arg.string(),
       inputHash: t.arg.string(),
     },
-    resolve: (_root, { analysisType, input, inputHash }, ctx) => {
-      checkName('analysisType', analysisType);
-      const hash = inputHashOf(input, inputHash);
-      return readPoint(ctx, ctx.keys.llmAnalysis(analysisType, hash), decodeLlmAnalysis);
-    },
+    resolve: (_root, args, ctx) => readPoint(ctx, rootReads.llmAnalysis(args, ctx)),
   }),
 }));
 

@@ -1,9 +1,10 @@
-import { decodeTicker, type Stamped } from '../cache/codec.js';
+import type { Stamped } from '../cache/codec.js';
 import type { Output, Ticker } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { invalidated } from '../resolvers/audit.js';
-import { readPoint } from '../resolvers/reads.js';
-import { checkHighLow, checkSymbolCount, checkTtl } from '../resolvers/validate.js';
+import { readPoint, readPoints } from '../resolvers/reads.js';
+import { rootReads } from '../resolvers/root-reads.js';
+import { checkHighLow, checkTtl } from '../resolvers/validate.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
@@ -44,17 +45,14 @@ builder.queryFields((t) => ({
     type: TickerType,
     nullable: true,
     args: { symbol: t.arg({ type: 'MarketSymbol', required: true }) },
-    resolve: (_root, { symbol }, ctx) => readPoint(ctx, ctx.keys.ticker(symbol), decodeTicker),
+    resolve: (_root, args, ctx) => readPoint(ctx, rootReads.ticker(args, ctx)),
   }),
   tickers: t.field({
     type: [TickerType],
     nullable: { list: false, items: true },
     description: 'One entry per requested symbol (at most 500), in order; null where nothing is cached.',
     args: { symbols: t.arg({ type: ['MarketSymbol'], required: true }) },
-    resolve: (_root, { symbols }, ctx) => {
-      checkSymbolCount(symbols);
-      return symbols.map((symbol) => readPoint(ctx, ctx.keys.ticker(symbol), decodeTicker));
-    },
+    resolve: (_root, args, ctx) => readPoints(ctx, rootReads.tickers(args, ctx)),
   }),
 }));
 
