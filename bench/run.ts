@@ -16,16 +16,21 @@ import { WORKLOADS } from './workloads.js';
  * (each in its own process), checks that they all answer every workload with the same bytes,
  * then drives each server with each workload at the same concurrency, one at a time, and prints
  * a table per workload and the issue's goals. The figures go to bench-results/latest.json.
- * `--profile` instead runs the gateway alone under W2 and W4 with `node --cpu-prof`.
+ * `--profile` instead runs the gateway alone under W2 and W4 (or the workloads listed, as in
+ * `--profile=W1,W3`) with `node --cpu-prof`.
  */
 
-const USAGE = 'usage: npm run bench [-- --quick] [-- --profile]';
-const args = new Set(process.argv.slice(2));
-for (const arg of args) {
-  if (arg !== '--quick' && arg !== '--profile') {
+const USAGE = 'usage: npm run bench [-- --quick] [-- --profile[=W1,W3,...]]';
+const args = new Set<string>();
+let profiledIds = ['W2', 'W4'];
+for (const arg of process.argv.slice(2)) {
+  const listed = /^--profile=((?:W[1-6],)*W[1-6])$/.exec(arg);
+  if (listed) profiledIds = listed[1]!.split(',');
+  if (arg !== '--quick' && arg !== '--profile' && !listed) {
     console.error(`unknown argument ${arg}; ${USAGE}`);
     process.exit(2);
   }
+  args.add(listed ? '--profile' : arg);
 }
 const quick = args.has('--quick');
 const CONNECTIONS = 50;
@@ -57,8 +62,8 @@ try {
   console.log(`filled ${fill.keys} keys in ${(fill.ms / 1000).toFixed(1)} s`);
 
   if (args.has('--profile')) {
-    const profiled = WORKLOADS.filter((w) => w.id === 'W2' || w.id === 'W4');
-    console.log(`profiling the gateway under W2 and W4: ${WARMUP_SECONDS} s warm-up, ${PROFILE_SECONDS} s profiled, ${CONNECTIONS} connections`);
+    const profiled = WORKLOADS.filter((w) => profiledIds.includes(w.id));
+    console.log(`profiling the gateway under ${profiledIds.join(', ')}: ${WARMUP_SECONDS} s warm-up, ${PROFILE_SECONDS} s profiled, ${CONNECTIONS} connections`);
     for (const report of await profileGateway(profiled, GATEWAY_ENV, { connections: CONNECTIONS, seconds: PROFILE_SECONDS, warmupSeconds: WARMUP_SECONDS })) {
       console.log(`\n${report}`);
     }

@@ -1,5 +1,6 @@
 import type { Source } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { createMemo } from './memo.js';
 import { operationTooComplex } from './operation-too-complex.js';
 
 export interface NestingLimitOptions {
@@ -21,15 +22,22 @@ export interface NestingLimitOptions {
  * is linear and allocates nothing.
  */
 export function useNestingLimit({ maxNesting = 500 }: NestingLimitOptions = {}): Plugin {
+  // Documents are sent again and again, and yoga parses each text once: scan each text once too.
+  const nestingOf = createMemo<number>(NESTING_MEMO_MAX_CHARS, (text) => text.length);
   return {
     onParse({ params }) {
-      const nesting = deepestNesting(typeof params.source === 'string' ? params.source : (params.source as Source).body);
+      const text = typeof params.source === 'string' ? params.source : (params.source as Source).body;
+      let nesting = nestingOf.get(text);
+      if (nesting === undefined) nestingOf.set(text, (nesting = deepestNesting(text)));
       if (nesting > maxNesting) {
         throw operationTooComplex('nesting', `brackets nested at most ${maxNesting} deep`, nesting);
       }
     },
   };
 }
+
+/** Texts whose nesting is remembered: their characters together, at most. */
+const NESTING_MEMO_MAX_CHARS = 4 * 1024 * 1024;
 
 const QUOTE = 34; // "
 const BACKSLASH = 92;
