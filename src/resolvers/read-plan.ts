@@ -40,8 +40,8 @@ import { rootReads, type Decode, type PointsRead, type RangeRead, type RootRead,
  *
  * A plan only answers when the answer has no errors: if anything is out of the ordinary (bad
  * variables or arguments, a value that does not decode or serialise, a key Redis could not
- * answer), it hands the request to the executor, having primed the request's loaders with what it
- * read, so that the executor reports it exactly as it always does, without reading Redis again.
+ * answer), it hands the request to the executor, and its loaders what it read (`readAhead`), so
+ * that the executor reports it exactly as it always does, without reading Redis again.
  */
 
 /** Object types whose every field serves the decoded value's own property, or `stale`. */
@@ -166,8 +166,8 @@ export async function runReadPlan(
     });
     return `${body}}}`;
   } catch {
-    for (const [key, value] of pointValues) ctx.loaders.points.prime(key, value);
-    for (const [key, value] of rangeValues) ctx.loaders.ranges.prime(ranges.get(key)!, value);
+    for (const [key, value] of pointValues) ctx.loaders.readAhead.points.set(key, value);
+    for (const [key, value] of rangeValues) ctx.loaders.readAhead.ranges.set(key, value);
     return undefined;
   }
 }
