@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -46,11 +47,21 @@ export interface ServerOptions {
 }
 
 /**
- * Starts `file` (a bench/servers module) in its own Node process, with tsx, and resolves once it
- * reports the port it listens on. Its output is kept, and shown if it fails to start.
+ * Compiles src/ and bench/ to dist/ (`npm run build`), as production runs the gateway: from
+ * JavaScript, without tsx's loader (which costs about 50 MB of RSS and some CPU).
+ */
+export function build(): void {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/**
+ * Starts `file` (a bench/servers module, e.g. `bench/servers/gateway.ts`) in its own Node
+ * process, from its compiled JavaScript in dist/ (see `build`), and resolves once it reports the
+ * port it listens on. Its output is kept, and shown if it fails to start.
  */
 export function startServer(name: string, file: string, { args = [], env = {}, nodeArgs = [] }: ServerOptions = {}): Promise<ServerChild> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file, ...args], {
+  const compiled = join('dist', file.replace(/\.ts$/, '.js'));
+  const child = spawn(process.execPath, [...nodeArgs, compiled, ...args], {
     cwd: ROOT,
     // A clean environment: nothing of the caller's (PORT, REDIS_URL, npm's variables) leaks in.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...env },

@@ -20,7 +20,7 @@ export async function profileGateway(
 ): Promise<string[]> {
   const reports: string[] = [];
   for (const workload of workloads) {
-    // Every thread writes a profile (tsx's module loader runs in a worker), each named
+    // Every thread writes a profile (were there a worker, e.g. a module loader's), each named
     // CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile: the gateway's is thread 0's.
     const dir = mkdtempSync(join(PROFILE_DIR, `profile-${workload.id}-`));
     const spawnedAt = performance.now();

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { startRedisServer } from '../test/support/redis-server.js';
 import { checkAgreement, DisagreementError } from './agreement.js';
-import { own, startServer, type ServerChild } from './children.js';
+import { build, own, startServer, type ServerChild } from './children.js';
 import { fillRedis } from './fill.js';
 import { drive } from './load.js';
 import { PROFILE_DIR, profileGateway } from './profile.js';
@@ -41,6 +41,8 @@ const PROFILE_SECONDS = quick ? 5 : 15;
 /** Lets sockets close and the servers settle between two measured runs. */
 const PAUSE_MS = 200;
 
+console.log('compiling src/ and bench/ to dist/ (npm run build): every server runs from JavaScript, as production does');
+build();
 const redis = await startRedisServer();
 own(redis.process);
 const stats = redis.client();

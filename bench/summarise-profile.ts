@@ -74,7 +74,8 @@ function shortFile(url: string): string {
   const path = url.replace(/^file:\/\//, '');
   const modules = path.lastIndexOf('/node_modules/');
   if (modules !== -1) return path.slice(modules + '/node_modules/'.length);
-  return path.startsWith(ROOT) ? path.slice(ROOT.length) : path;
+  // Servers run compiled, from dist/: name their files as in the source tree.
+  return path.startsWith(ROOT) ? path.slice(ROOT.length).replace(/^dist\//, '') : path;
 }
 
 function placeOf(file: string, functionName: string): string {

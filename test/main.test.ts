@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_QUERY } from '../src/example-query.js';
 import { ADMIN_TOKEN, WRITER_TOKEN } from './support/gateway.js';
-import { exitOf, kill, run, waitFor, type Run } from './support/process.js';
+import { exitOf, kill, ROOT, run, waitFor, type Run } from './support/process.js';
 import { freePort, startRedisServer, type RedisServer } from './support/redis-server.js';
 
 // `npm start` as an operator runs it: a real process, configured only through its environment.
@@ -19,8 +20,8 @@ interface Gateway extends Run {
  * developer's shell cannot change what is tested) on a port the OS picks, and waits for its
  * start-up line.
  */
-async function startGateway(env: Record<string, string>): Promise<Gateway> {
-  const started = run('src/main.ts', { PORT: '0', HOST: '127.0.0.1', ...env });
+async function startGateway(env: Record<string, string>, file = 'src/main.ts'): Promise<Gateway> {
+  const started = run(file, { PORT: '0', HOST: '127.0.0.1', ...env });
   try {
     // Complete lines only: a chunk may end in the middle of one.
     const listening = await waitFor(started, () =>
@@ -89,6 +90,20 @@ describe('the gateway started without REDIS_URL', () => {
   it('exits 0 on SIGTERM', async () => {
     gateway.child.kill('SIGTERM');
     expect(await exitOf(gateway)).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('the gateway as npm start runs it: compiled to dist/ and run by node alone', () => {
+  let gateway: Gateway;
+  beforeAll(async () => {
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe' });
+    gateway = await startGateway({}, 'dist/src/main.js');
+  }, 90_000);
+  afterAll(() => kill(gateway?.child));
+
+  it('starts and answers queries', async () => {
+    expect(gateway.listening).toMatchObject({ store: 'memory' });
+    expect(await gql(gateway.url, TICKER, { symbol: 'BTC/USDT' })).toEqual({ status: 200, data: { ticker: null } });
   });
 });
 

@@ -16,7 +16,7 @@ import { announce } from './listening.js';
  */
 const redis = new Redis(process.argv[2]!);
 const keys = createKeyLayout({ namespace: 'mdc', version: 'v1' });
-const schema = buildSchema(readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8'));
+const schema = buildSchema(readFileSync('schema.graphql', 'utf8')); // the runner starts it in the project's root
 
 interface Range {
   key: string;

@@ -14,8 +14,10 @@ export interface Run {
   closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Runs `file` with exactly `env`: TypeScript through tsx, JavaScript (a build in dist/) as it is. */
 export function run(file: string, env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = file.endsWith('.ts') ? ['--import', 'tsx', file] : [file];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { stdout: '', stderr: '' };
   child.stdout!.on('data', (chunk) => (output.stdout += chunk));
   child.stderr!.on('data', (chunk) => (output.stderr += chunk));
