@@ -45,15 +45,15 @@ export function useBodyLimit({ maxBytes = 2 * 1024 * 1024 }: BodyLimitOptions = 
   };
 }
 
+function cameThroughNodeHttp(serverContext: unknown): boolean {
+  return (serverContext as { req?: unknown } | undefined)?.req instanceof IncomingMessage;
+}
+
 // The limit throws inside an async generator rather than failing a TransformStream: whatwg-node
 // destroys the source of a failed pipe (and of a released reader), and destroying Node's request
 // resets the connection before the 413 is written. The rest of the body is left unread instead,
 // and the 413 says `Connection: close`: a keep-alive client would otherwise send its next request
 // down a socket still holding the rest of this body, and wait for an answer that never comes.
-function cameThroughNodeHttp(serverContext: unknown): boolean {
-  return (serverContext as { req?: unknown } | undefined)?.req instanceof IncomingMessage;
-}
-
 async function* refuse(error: Error): AsyncGenerator<Uint8Array> {
   throw error;
 }

@@ -3,10 +3,8 @@ import type { GatewayContext } from './context.js';
 import type { PointRead, PointsRead, RangeRead } from './root-reads.js';
 
 /**
- * The reads of query fields (see root-reads.ts), as resolvers make them.
- *
- * A point read goes through the request's `MGET` loader, marked `stale` when it was served from the
- * in-process tier during a Redis outage. A value that does not decode is a miss: it is removed
+ * A point read (see root-reads.ts) through the request's `MGET` loader, marked `stale` when it was
+ * served from the in-process tier during a Redis outage. A value that does not decode is a miss: it is removed
  * (unless rewritten meanwhile) and logged, and the rest of the query goes on.
  */
 export async function readPoint<T extends object>(
