@@ -66,9 +66,11 @@ async function answer<K, V>(
   read: (keys: readonly K[]) => Promise<V[]>,
 ): Promise<V[]> {
   if (readAhead.size === 0) return read(keys);
-  const unread = keys.filter((key) => !readAhead.has(idOf(key)));
-  const fresh = new Map((unread.length === 0 ? [] : await read(unread)).map((value, i) => [idOf(unread[i]!), value]));
-  return keys.map((key) => (readAhead.has(idOf(key)) ? readAhead.get(idOf(key))! : fresh.get(idOf(key))!));
+  const ids = keys.map(idOf);
+  const unread = keys.filter((_, i) => !readAhead.has(ids[i]!));
+  const fresh = unread.length === 0 ? [] : await read(unread);
+  const freshById = new Map(unread.map((key, i) => [idOf(key), fresh[i]!]));
+  return ids.map((id) => (readAhead.has(id) ? readAhead.get(id)! : freshById.get(id)!));
 }
 
 /**

@@ -145,14 +145,16 @@ export async function runReadPlan(
     else if (read?.kind === 'points') for (const key of read.keys) pointKeys.add(key);
     else if (read?.kind === 'range') ranges.set(rangeKeyOf(read.range), read.range);
   }
+  const pointList = [...pointKeys];
   const [points, series] = await Promise.allSettled([
-    pointKeys.size === 0 ? [] : readThrough(ctx.tier, [...pointKeys], (key) => key, ctx.store.getMany),
+    pointList.length === 0 ? [] : readThrough(ctx.tier, pointList, (key) => key, ctx.store.getMany),
     ranges.size === 0 ? [] : readThrough(ctx.tier, [...ranges.values()], rangeKeyOf, ctx.store.rangeMany),
   ]);
   const pointValues = new Map<string, Served<string> | null | Error>();
-  [...pointKeys].forEach((key, i) => pointValues.set(key, points.status === 'fulfilled' ? points.value[i]! : asError(points.reason)));
+  pointList.forEach((key, i) => pointValues.set(key, points.status === 'fulfilled' ? points.value[i]! : asError(points.reason)));
   const rangeValues = new Map<string, Served<string[]> | null | Error>();
-  [...ranges.keys()].forEach((key, i) => rangeValues.set(key, series.status === 'fulfilled' ? series.value[i]! : asError(series.reason)));
+  let i = 0;
+  for (const key of ranges.keys()) rangeValues.set(key, series.status === 'fulfilled' ? series.value[i++]! : asError(series.reason));
 
   try {
     let body = '{"data":{';
