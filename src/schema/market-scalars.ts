@@ -1,6 +1,6 @@
 import { GraphQLScalarType, Kind, print, valueFromASTUntyped, type ValueNode } from 'graphql';
 import { DateTimeResolver, JSONObjectResolver, NonNegativeFloatResolver } from 'graphql-scalars';
-import { isCanonicalIsoDate } from '../cache/codec.js';
+import { isCanonicalIsoDate } from '../cache/iso-date.js';
 import { TIMEFRAMES, type Timeframe } from '../cache/market-types.js';
 import { InputValueError, invalidValue } from '../errors.js';
 
