@@ -12,11 +12,17 @@ export interface Config {
   readonly adminToken: string | undefined;
   readonly barsMaxPerSeries: number;
   readonly memoryMaxKeys: number;
+  /** Bytes the in-memory store may hold, as it counts a value's cost in memory. */
+  readonly memoryMaxBytes: number;
   readonly ttlSeconds: Readonly<TtlPolicy>;
   readonly logLevel: string;
   readonly production: boolean;
-  /** Redis fault handling: see src/cache/resilient-store.ts. */
+  /** The V8 heap bound `npm start` runs the process with (`--max-old-space-size`), in MiB. */
+  readonly maxHeapMb: number;
+  /** Redis fault handling: see src/cache/redis-store.ts and src/cache/circuit-breaker-store.ts. */
   readonly redisReadTimeoutMs: number;
+  /** Most a read may take while Redis keeps sending its reply. */
+  readonly redisReadMaxMs: number;
   readonly redisWriteTimeoutMs: number;
   readonly circuitOpenMs: number;
   readonly staleTierMaxBytes: number;
@@ -30,6 +36,19 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly maxVariablesBytes: number;
   readonly limits: Readonly<OperationLimits>;
+  /** What one operation may read: point keys plus bars (see src/use-read-cost.ts). */
+  readonly maxReadCost: number;
+  /** Bytes of cached values one response may carry. */
+  readonly maxResponseBytes: number;
+  readonly http: Readonly<HttpLimits>;
+}
+
+/** The HTTP server's own bounds (see src/main.ts). */
+export interface HttpLimits {
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
 }
 
 export interface OperationLimits {
@@ -112,6 +131,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const production = read('NODE_ENV') === 'production';
+  const atLeast = (variable: string, value: number, other: string, otherValue: number) => {
+    if (value < otherValue) fail(variable, `at least ${other} (${otherValue})`, String(value));
+    return value;
+  };
+  const redisReadTimeoutMs = integer('REDIS_READ_TIMEOUT_MS', 50, 1, 60_000);
+  const headersTimeoutMs = integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
 
   return Object.freeze({
     host: read('HOST') ?? '0.0.0.0',
@@ -123,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken,
     barsMaxPerSeries: integer('BARS_MAX_PER_SERIES', 5000, 1, 1_000_000),
     memoryMaxKeys: integer('MEMORY_MAX_KEYS', 100_000, 1, 100_000_000),
+    memoryMaxBytes: integer('MEMORY_MAX_BYTES', 64 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024),
     ttlSeconds: Object.freeze({
       ticker: ttl('TTL_TICKER_SECONDS', DEFAULT_TTL_SECONDS.ticker),
       fundingRate: ttl('TTL_FUNDING_RATE_SECONDS', DEFAULT_TTL_SECONDS.fundingRate),
@@ -132,7 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     logLevel,
     production,
-    redisReadTimeoutMs: integer('REDIS_READ_TIMEOUT_MS', 50, 1, 60_000),
+    maxHeapMb: integer('MAX_HEAP_MB', 512, 64, 65_536),
+    redisReadTimeoutMs,
+    redisReadMaxMs: atLeast('REDIS_READ_MAX_MS', integer('REDIS_READ_MAX_MS', 1000, 1, 60_000), 'REDIS_READ_TIMEOUT_MS', redisReadTimeoutMs),
     redisWriteTimeoutMs: integer('REDIS_WRITE_TIMEOUT_MS', 500, 1, 60_000),
     circuitOpenMs: integer('CIRCUIT_OPEN_MS', 250, 1, 60_000),
     staleTierMaxBytes: integer('STALE_TIER_MAX_BYTES', 16 * 1024 * 1024, 0, 1024 * 1024 * 1024),
@@ -146,10 +174,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: Object.freeze({
       depth: integer('MAX_DEPTH', 8, 1, 100),
       aliases: integer('MAX_ALIASES', 200, 1, 10_000),
-      // A putBars of 5000 bars written as a literal is about 100,000 tokens, and must pass.
-      tokens: integer('MAX_TOKENS', 120_000, 10, 10_000_000),
+      // Bounds what parsing one document may cost: its syntax tree takes about 250 bytes a token.
+      // Large writes send their data as variables, which are not tokens.
+      tokens: integer('MAX_TOKENS', 20_000, 10, 10_000_000),
       directives: integer('MAX_DIRECTIVES', 20, 0, 1000),
       cost: integer('MAX_COST', 20_000, 1, 10_000_000),
+    }),
+    maxReadCost: integer('MAX_READ_COST', 10_000, 1, 10_000_000),
+    maxResponseBytes: integer('MAX_RESPONSE_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    http: Object.freeze({
+      headersTimeoutMs,
+      // Node refuses a request timeout shorter than the headers timeout.
+      requestTimeoutMs: atLeast(
+        'HTTP_REQUEST_TIMEOUT_MS',
+        integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+        'HTTP_HEADERS_TIMEOUT_MS',
+        headersTimeoutMs,
+      ),
+      keepAliveTimeoutMs: integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 600_000),
+      maxConnections: integer('MAX_CONNECTIONS', 1000, 1, 1_000_000),
     }),
   });
 }

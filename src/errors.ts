@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'CACHE_UNAVAILABLE'
   | 'OPERATION_TOO_COMPLEX'
   | 'PAYLOAD_TOO_LARGE'
+  | 'RESPONSE_TOO_LARGE'
   | 'CSRF_HEADER_MISSING';
 
 /** `${argument}: expected ${expected}, received ${received}`, with code `BAD_USER_INPUT`. */

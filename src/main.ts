@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { pathToFileURL } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import type { Redis } from 'ioredis';
 import { createCircuitBreakerStore } from './cache/circuit-breaker-store.js';
 import { createMemoryStore } from './cache/memory-store.js';
@@ -9,11 +10,14 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { createRedisClient } from './redis-client.js';
 import { createGateway } from './server.js';
+import { useLingeringClose } from './lingering-close.js';
 
 /** How long shutdown waits for requests in flight before closing their connections. */
 const SHUTDOWN_GRACE_MS = 5000;
 /** How long start-up waits for a first Redis connection before listening anyway (not ready). */
 const FIRST_CONNECTION_WAIT_MS = 2000;
+/** How far V8's heap limit may exceed `--max-old-space-size` (its young generation). */
+const HEAP_LIMIT_SLACK_MB = 128;
 
 export interface StartOptions {
   /**
@@ -32,23 +36,49 @@ export interface StartOptions {
  */
 export async function start(config: Config, { handleSignals = true, logger = createLogger(config.logLevel) }: StartOptions = {}) {
   const redis = config.redisUrl ? createRedisClient(config.redisUrl, logger) : undefined;
+  // Bar ranges get a connection of their own: their replies can be megabytes (see redis-store.ts).
+  const bulkRedis = config.redisUrl ? createRedisClient(config.redisUrl, logger, { reportsState: false }) : undefined;
   const { store, isReady } = redis
-    ? resilientRedisStore(redis, config, logger)
-    : { store: createMemoryStore({ maxKeys: config.memoryMaxKeys }), isReady: () => true };
-  const server = createServer(createGateway({ config, store, logger, isReady }));
-  if (redis) await firstConnection(redis);
+    ? resilientRedisStore(redis, bulkRedis!, config, logger)
+    : { store: createMemoryStore({ maxKeys: config.memoryMaxKeys, maxBytes: config.memoryMaxBytes }), isReady: () => true };
+  const server = createServer(
+    {
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      // Node checks both timeouts this often (30 s by default, which would let a slow client
+      // hold its connection that long past either).
+      connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
+    },
+    createGateway({ config, store, logger, isReady }),
+  );
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  // Past this many open connections, new ones are closed at once: the process keeps its file
+  // descriptors and its memory for the connections it serves.
+  server.maxConnections = config.http.maxConnections;
+  useLingeringClose(server, { maxBytes: 8 * config.maxBodyBytes });
+  if (redis) await Promise.all([firstConnection(redis), firstConnection(bulkRedis!)]);
 
   let port: number;
   try {
     port = await listen(server, config);
   } catch (error) {
     redis?.disconnect();
+    bulkRedis?.disconnect();
     throw error;
   }
   const url = graphqlUrl(config.host, port);
+  const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024);
+  // V8's limit includes the young generation: a few tens of MiB over --max-old-space-size.
+  if (heapLimitMb > config.maxHeapMb + HEAP_LIMIT_SLACK_MB) {
+    logger.warn(
+      { heapLimitMb, maxHeapMb: config.maxHeapMb },
+      'the V8 heap is not bounded by MAX_HEAP_MB: start with npm start, or node --max-old-space-size=<MAX_HEAP_MB>',
+    );
+  }
   logger.info(
     {
       url,
+      heapLimitMb,
       store: redis ? 'redis' : 'memory',
       namespace: `${config.namespace}:${config.version}`,
       writes: config.writerToken || config.adminToken ? 'enabled' : 'disabled (no WRITER_TOKEN or ADMIN_TOKEN)',
@@ -65,7 +95,7 @@ export async function start(config: Config, { handleSignals = true, logger = cre
     await new Promise((resolve) => server.close(resolve));
     clearTimeout(force);
     await store.close();
-    await redis?.quit().catch(() => redis.disconnect());
+    await Promise.all([redis, bulkRedis].map((client) => client?.quit().catch(() => client.disconnect())));
   };
   if (handleSignals) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -80,8 +110,14 @@ export async function start(config: Config, { handleSignals = true, logger = cre
  * limits (in the store) and a circuit breaker that fails fast once Redis keeps failing. Ready
  * means connected with the circuit not open.
  */
-function resilientRedisStore(redis: Redis, config: Config, logger: Logger) {
-  const timed = createRedisStore({ redis, readTimeoutMs: config.redisReadTimeoutMs, writeTimeoutMs: config.redisWriteTimeoutMs });
+function resilientRedisStore(redis: Redis, bulkRedis: Redis, config: Config, logger: Logger) {
+  const timed = createRedisStore({
+    redis,
+    bulkRedis,
+    readTimeoutMs: config.redisReadTimeoutMs,
+    readMaxMs: config.redisReadMaxMs,
+    writeTimeoutMs: config.redisWriteTimeoutMs,
+  });
   const store = createCircuitBreakerStore(timed, { openMs: config.circuitOpenMs, logger });
   return { store, isReady: () => redis.status === 'ready' && store.state() !== 'open' };
 }

@@ -1,28 +1,23 @@
+import { LRUCache } from 'lru-cache';
+import { heapBytesOf } from './cache/heap-bytes.js';
+
+/** What an entry costs besides its key and what `sizeOf` counts: the LRU's slot and the entry. */
+const ENTRY_OVERHEAD_BYTES = 96;
+
 /**
- * A memo bounded by the characters it holds, as `sizeOf` counts them: once full, the oldest
- * entries go first. A hit does not reorder, so that it costs one lookup; setting a key again
- * replaces its entry and makes it the newest.
+ * A memo bounded by the bytes it holds: its keys, each entry's bookkeeping, and what `sizeOf`
+ * counts of each value (in bytes, e.g. with `heapBytesOf`). Once full, the least recently used
+ * entries go first, in O(1) each.
  */
-export function createMemo<V>(maxChars: number, sizeOf: (key: string, value: V) => number) {
-  const entries = new Map<string, { value: V; size: number }>();
-  let chars = 0;
+export function createMemo<V extends {}>(maxBytes: number, sizeOf: (value: V) => number) {
+  const entries = new LRUCache<string, V>({
+    maxSize: maxBytes,
+    sizeCalculation: (value, key) => ENTRY_OVERHEAD_BYTES + heapBytesOf(key) + sizeOf(value),
+  });
   return {
-    get: (key: string): V | undefined => entries.get(key)?.value,
+    get: (key: string): V | undefined => entries.get(key),
     set(key: string, value: V) {
-      const old = entries.get(key);
-      if (old !== undefined) {
-        entries.delete(key);
-        chars -= old.size;
-      }
-      const size = sizeOf(key, value);
-      if (size > maxChars) return;
-      entries.set(key, { value, size });
-      chars += size;
-      for (const [oldKey, entry] of entries) {
-        if (chars <= maxChars) break;
-        entries.delete(oldKey);
-        chars -= entry.size;
-      }
+      entries.set(key, value);
     },
   };
 }

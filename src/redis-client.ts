@@ -8,9 +8,11 @@ import type { Logger } from 'pino';
  * limits and circuit breaker turn that into a fast `CACHE_UNAVAILABLE`. Reconnection is retried
  * at least every 500 ms, so the gateway follows Redis back within a second.
  *
- * Connection problems are logged once per change of state, not once per failed reconnect.
+ * Connection problems are logged once per change of state, not once per failed reconnect, and only
+ * for the connection that `reportsState` (a second connection to the same server would say the
+ * same again).
  */
-export function createRedisClient(url: string, logger: Logger): Redis {
+export function createRedisClient(url: string, logger: Logger, { reportsState = true } = {}): Redis {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -21,11 +23,11 @@ export function createRedisClient(url: string, logger: Logger): Redis {
   });
   let state: 'connecting' | 'ready' | 'failing' = 'connecting';
   redis.on('ready', () => {
-    if (state !== 'ready') logger.info('connected to Redis');
+    if (state !== 'ready' && reportsState) logger.info('connected to Redis');
     state = 'ready';
   });
   redis.on('error', (error: Error) => {
-    if (state !== 'failing') logger.warn({ reason: error.message }, 'Redis unavailable: reads and writes fail until it is back');
+    if (state !== 'failing' && reportsState) logger.warn({ reason: error.message }, 'Redis unavailable: reads and writes fail until it is back');
     state = 'failing';
   });
   return redis;

@@ -19,6 +19,10 @@ import { useOperationLimits } from './use-operation-limits.js';
 import { useVariablesLimit } from './use-variables-limit.js';
 import { useReadiness } from './use-readiness.js';
 import { useReadPlans } from './use-read-plans.js';
+import { useReadCost } from './use-read-cost.js';
+import { useFiniteNumbers } from './use-finite-numbers.js';
+import { maskErrorFor } from './mask-error.js';
+import { createParseCache } from './parse-cache.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -37,7 +41,16 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
   const keys = createKeyLayout(config);
   const tier = createStaleTier({ maxBytes: config.staleTierMaxBytes, maxAgeMs: config.staleMaxAgeSeconds * 1000 });
   const cache = createMarketCache({ store, tier, keys, ttl: config.ttlSeconds, barsMaxPerSeries: config.barsMaxPerSeries });
-  const deps = { keys, store, tier, cache, logger, writerToken: config.writerToken, adminToken: config.adminToken };
+  const deps = {
+    keys,
+    store,
+    tier,
+    cache,
+    logger,
+    writerToken: config.writerToken,
+    adminToken: config.adminToken,
+    maxResponseBytes: config.maxResponseBytes,
+  };
 
   return createYoga<Record<string, unknown>, GatewayContext>({
     schema,
@@ -49,7 +62,10 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
     cors: corsPolicy(config.corsOrigins),
     // useBodyLimit enforces MAX_BODY_BYTES instead, with the limit in its message.
     maxRequestBodySize: false,
+    // yoga's own caches are bounded by count only: 1024 documents of 100 KB held gigabytes.
+    parserAndValidationCache: createParseCache(),
     logging: logger,
+    maskedErrors: { maskError: maskErrorFor(config.production) },
     plugins: [
       useReadiness(isReady),
       useBodyLimit({ maxBytes: config.maxBodyBytes }),
@@ -59,7 +75,9 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
       useOperationLimits(config.limits),
       config.production && useHiddenSuggestions(),
       !config.introspection && useDisableIntrospection(),
+      useFiniteNumbers(),
       useArgumentNames(),
+      useReadCost({ maxCost: config.maxReadCost }),
       config.readPlans && useReadPlans(),
     ],
   });

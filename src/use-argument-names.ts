@@ -13,7 +13,7 @@ export function useArgumentNames(): Plugin {
     onValidate({ params }) {
       return ({ result, setResult }) => {
         if (result.length === 0) return;
-        setResult(result.map((error) => renamed(error, params.documentAST) ?? error));
+        setResult(renamed(result, params.documentAST));
       };
     },
     onExecute() {
@@ -38,45 +38,43 @@ function withVariableCode(error: GraphQLError): GraphQLError {
   });
 }
 
-function renamed(error: unknown, document: DocumentNode): GraphQLError | undefined {
-  if (!(error instanceof GraphQLError)) return undefined;
-  const node = error.nodes?.[0];
-  const argument = node && argumentPathOf(document, node);
-  if (argument === undefined) return undefined;
-  const reason = error.originalError?.message ?? error.message.replace(/^Expected value of type [^;]*; /, '');
-  return new GraphQLError(`${argument}: ${reason}`, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    originalError: error.originalError,
-    extensions: { ...error.extensions, code: error.extensions['code'] ?? 'BAD_USER_INPUT' },
+/**
+ * Each error restated with the argument its node sits in. One walk of the document finds every
+ * error's argument: a walk per error cost half a second for 101 bad items of a 100,000-item list.
+ */
+function renamed(errors: readonly Error[], document: DocumentNode): Error[] {
+  const targets = new Set<ASTNode>();
+  for (const error of errors) if (error instanceof GraphQLError && error.nodes?.[0]) targets.add(error.nodes[0]);
+  if (targets.size === 0) return [...errors];
+  const paths = argumentPaths(document, targets);
+  return errors.map((error) => {
+    if (!(error instanceof GraphQLError)) return error;
+    const argument = error.nodes?.[0] && paths.get(error.nodes[0]);
+    if (argument === undefined) return error;
+    const reason = error.originalError?.message ?? error.message.replace(/^Expected value of type [^;]*; /, '');
+    return new GraphQLError(`${argument}: ${reason}`, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      originalError: error.originalError,
+      extensions: { ...error.extensions, code: error.extensions['code'] ?? 'BAD_USER_INPUT' },
+    });
   });
 }
 
-function argumentPathOf(document: DocumentNode, target: ASTNode): string | undefined {
-  let found: string | undefined;
+/** The path (`ticker.last`, `bars[3].open`) of each of `targets` that sits in an argument's value. */
+function argumentPaths(document: DocumentNode, targets: ReadonlySet<ASTNode>): Map<ASTNode, string> {
+  const found = new Map<ASTNode, string>();
+  const walk = (value: ValueNode, path: string) => {
+    if (targets.has(value)) found.set(value, path);
+    if (value.kind === Kind.LIST) value.values.forEach((item, i) => walk(item, `${path}[${i}]`));
+    if (value.kind === Kind.OBJECT) for (const field of value.fields) walk(field.value, `${path}.${field.name.value}`);
+  };
   visit(document, {
     Argument(argument) {
-      found = pathTo(argument.value, target, argument.name.value);
-      return found === undefined ? undefined : BREAK;
+      walk(argument.value, argument.name.value);
+      return found.size === targets.size ? BREAK : undefined;
     },
   });
   return found;
-}
-
-function pathTo(value: ValueNode, target: ASTNode, path: string): string | undefined {
-  if (value === target) return path;
-  if (value.kind === Kind.LIST) {
-    for (const [i, item] of value.values.entries()) {
-      const found = pathTo(item, target, `${path}[${i}]`);
-      if (found !== undefined) return found;
-    }
-  }
-  if (value.kind === Kind.OBJECT) {
-    for (const field of value.fields) {
-      const found = pathTo(field.value, target, `${path}.${field.name.value}`);
-      if (found !== undefined) return found;
-    }
-  }
-  return undefined;
 }

@@ -23,7 +23,7 @@ export interface NestingLimitOptions {
  */
 export function useNestingLimit({ maxNesting = 500 }: NestingLimitOptions = {}): Plugin {
   // Documents are sent again and again, and yoga parses each text once: scan each text once too.
-  const nestingOf = createMemo<number>(NESTING_MEMO_MAX_CHARS, (text) => text.length);
+  const nestingOf = createMemo<number>(NESTING_MEMO_MAX_BYTES, () => 8);
   return {
     onParse({ params }) {
       const text = typeof params.source === 'string' ? params.source : (params.source as Source).body;
@@ -36,8 +36,8 @@ export function useNestingLimit({ maxNesting = 500 }: NestingLimitOptions = {}):
   };
 }
 
-/** Texts whose nesting is remembered: their characters together, at most. */
-const NESTING_MEMO_MAX_CHARS = 4 * 1024 * 1024;
+/** Texts whose nesting is remembered: their bytes together, at most. */
+const NESTING_MEMO_MAX_BYTES = 8 * 1024 * 1024;
 
 const QUOTE = 34; // "
 const BACKSLASH = 92;

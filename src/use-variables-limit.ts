@@ -15,7 +15,9 @@ export interface VariablesLimitOptions {
  * that graphql-js coerces value by value and the resolvers then check and serialise.
  *
  * A value too deeply nested to serialise is refused the same way: it would otherwise fail later,
- * as an unexpected error, wherever it is first walked.
+ * as an unexpected error, wherever it is first walked. So is a string that is not valid UTF-16 (a
+ * lone surrogate, which JSON can carry as `"\ud800"`): it is not text, and two of them hash to the
+ * same UTF-8 bytes, hence to the same analysis. Literals cannot carry one: graphql-js refuses it.
  */
 export function useVariablesLimit({ maxBytes = 1024 * 1024 }: VariablesLimitOptions = {}): Plugin {
   return {
@@ -28,9 +30,42 @@ export function useVariablesLimit({ maxBytes = 1024 * 1024 }: VariablesLimitOpti
         setResult({ errors: [tooLarge(maxBytes, 'a value nested too deeply to serialise')] });
         return;
       }
-      if (bytes > maxBytes) setResult({ errors: [tooLarge(maxBytes, `${bytes} bytes`)] });
+      if (bytes > maxBytes) {
+        setResult({ errors: [tooLarge(maxBytes, `${bytes} bytes`)] });
+        return;
+      }
+      const broken = loneSurrogateIn(params.variables, 'variables');
+      if (broken !== undefined) {
+        setResult({ errors: [badVariable(broken, 'text without lone surrogates (valid UTF-16)', 'a lone surrogate')] });
+      }
     },
   };
+}
+
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** The path of the first string (or object key) in `value` holding a lone surrogate. */
+function loneSurrogateIn(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = loneSurrogateIn(value[i], `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      if (LONE_SURROGATE.test(key)) return `${path} key`;
+      const found = loneSurrogateIn(item, `${path}.${key}`);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+function badVariable(path: string, expected: string, received: string) {
+  return createGraphQLError(`${path}: expected ${expected}, received ${received}`, {
+    extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+  });
 }
 
 function tooLarge(maxBytes: number, received: string) {

@@ -19,6 +19,8 @@ interface Call {
   value: unknown;
   /** Mutations carry a token that may run them, so that auth is never what rejects them. */
   token?: string;
+  /** The forms this call is sent in; both by default. A literal past MAX_TOKENS is sent as a variable only. */
+  forms?: readonly Form[];
 }
 
 interface BadInput extends Call {
@@ -315,7 +317,12 @@ const badCounts: BadInput[] = [
     ...given('symbols', '[MarketSymbol!]!', symbolsOf(501)),
     ...says('symbols', 'at most 500 symbols', '501'),
   },
-  { what: '5001 bars in one putBars', ...putBars(hourlyBars(5001)), ...says('bars', 'at most 5000 bars per call', '5001') },
+  {
+    what: '5001 bars in one putBars',
+    ...putBars(hourlyBars(5001)),
+    ...says('bars', 'at most 5000 bars per call', '5001'),
+    forms: ['as a variable'],
+  },
 ];
 
 const badFearGreed: BadInput[] = [-1, 101].map((value) => ({
@@ -467,7 +474,12 @@ const VALID_EDGES: ValidEdge[] = [
     ...putBars([{ ...BAR, open: 90, close: 110, volume: 0 }]),
     check: (data) => expect(data.putBars).toBe(1),
   },
-  { what: 'exactly 5000 bars in one putBars', ...putBars(hourlyBars(5000)), check: (data) => expect(data.putBars).toBe(5000) },
+  {
+    what: 'exactly 5000 bars in one putBars',
+    ...putBars(hourlyBars(5000)),
+    check: (data) => expect(data.putBars).toBe(5000),
+    forms: ['as a variable'],
+  },
   {
     what: 'an upper-case hex inputHash, stored lower-cased',
     ...writer('putLlmAnalysis', { ...ANALYSIS, result: { score: 0.7 } }),
@@ -508,7 +520,7 @@ async function send(call: Call, form: Form) {
 
 /** Each case in both forms, as `[test name, case]` rows: `%s` prints the name as written. */
 function inBothForms<T extends Call & { what: string }>(cases: T[], sentence: (what: string, form: Form) => string) {
-  return cases.flatMap((c) => FORMS.map((form) => [sentence(c.what, form), { ...c, form }] as const));
+  return cases.flatMap((c) => (c.forms ?? FORMS).map((form) => [sentence(c.what, form), { ...c, form }] as const));
 }
 
 describe('bad input', () => {

@@ -199,11 +199,22 @@ describe('a planned query', () => {
     ['without read plans', unplanned],
   ])('serves stored dates not in toISOString’s form as toISOString writes them, %s', async (_path, gatewayOf) => {
     const store = createMemoryStore();
-    await store.set(keys.ticker('BTC/USDT'), ticker('BTC/USDT', 1, { time: '2026-01-01T00:00:00Z', cachedAt: '2026-02-30T00:00:00.000Z' }), TTL_MS);
+    await store.set(keys.ticker('BTC/USDT'), ticker('BTC/USDT', 1, { time: '2026-01-01T00:00:00Z', cachedAt: '2026-01-02T01:00:00+01:00' }), TTL_MS);
     const request = { query: '{ ticker(symbol: "BTC/USDT") { time cachedAt expiresAt } }', variables: {} };
     expect(isPlanned(request)).toBe(true);
     const { body } = await answer(gatewayOf(store), request);
-    expect(body).toBe('{"data":{"ticker":{"time":"2026-01-01T00:00:00.000Z","cachedAt":"2026-03-02T00:00:00.000Z","expiresAt":"2026-01-01T01:00:00.000Z"}}}');
+    expect(body).toBe('{"data":{"ticker":{"time":"2026-01-01T00:00:00.000Z","cachedAt":"2026-01-02T00:00:00.000Z","expiresAt":"2026-01-01T01:00:00.000Z"}}}');
+  });
+
+  it.each([
+    ['with read plans', planned],
+    ['without read plans', unplanned],
+  ])('reads a stored date that is no real day (February 30) as a miss, never as the day after, %s', async (_path, gatewayOf) => {
+    const store = createMemoryStore();
+    await store.set(keys.ticker('BTC/USDT'), ticker('BTC/USDT', 1, { time: '2026-02-30T00:00:00.000Z' }), TTL_MS);
+    const { body } = await answer(gatewayOf(store), { query: '{ ticker(symbol: "BTC/USDT") { time } }', variables: {} });
+    expect(body).toBe('{"data":{"ticker":null}}');
+    expect(await store.getMany([keys.ticker('BTC/USDT')])).toEqual([null]);
   });
 });
 

@@ -4,7 +4,7 @@ import { CacheUnavailableError } from '../src/cache/cache-unavailable.js';
 import { createCircuitBreakerStore } from '../src/cache/circuit-breaker-store.js';
 import { createMemoryStore } from '../src/cache/memory-store.js';
 import { createRedisStore } from '../src/cache/redis-store.js';
-import { createStaleTier, rangeKeyOf } from '../src/cache/stale-tier.js';
+import { createStaleTier, rangeKeyOf, type StaleTier } from '../src/cache/stale-tier.js';
 import type { CacheStore } from '../src/cache/store.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
@@ -63,26 +63,34 @@ describe('the circuit breaker', () => {
   });
 });
 
+/** Remembers `value` as a read that has just returned would. */
+function remember(tier: StaleTier, key: string, value: string | string[] | null) {
+  const ticket = tier.begin();
+  tier.remember(key, value, ticket);
+  tier.end(ticket);
+}
+
 describe('the stale tier', () => {
   afterEach(() => void vi.useRealTimers());
 
   it('evicts least recently used values beyond its byte budget', () => {
-    const tier = createStaleTier({ maxBytes: 60, maxAgeMs: 60_000 });
-    tier.remember('a', 'x'.repeat(10)); // 2 * (1 + 10) = 22 bytes
-    tier.remember('b', 'x'.repeat(10));
+    // Each entry costs 160 bytes of bookkeeping plus its key and value (16 + 2 bytes a character each).
+    const tier = createStaleTier({ maxBytes: 500, maxAgeMs: 60_000 });
+    remember(tier, 'a', 'x'.repeat(10)); // 160 + 18 + 36 = 214 bytes
+    remember(tier, 'b', 'x'.repeat(10));
     tier.recall('a');
-    tier.remember('c', 'x'.repeat(10));
+    remember(tier, 'c', 'x'.repeat(10));
     expect([tier.recall('a'), tier.recall('b'), tier.recall('c')]).toEqual(['x'.repeat(10), undefined, 'x'.repeat(10)]);
   });
 
   it('forgets a series with every range read of it, and nothing of other series', () => {
     const tier = createStaleTier({ maxBytes: 10_000, maxAgeMs: 60_000 });
     const range = (series: string, limit: number) => rangeKeyOf({ key: series, limit });
-    tier.remember(range('bars:{A}:1h', 5), ['a5']);
-    tier.remember(range('bars:{A}:1h', 10), ['a10']);
-    tier.remember(range('bars:{A}:1h:latest', 5), ['not a series of A:1h']);
-    tier.remember(range('bars:{B}:1h', 5), ['b5']);
-    tier.remember('bars:{A}:1h:latest', 'latest');
+    remember(tier, range('bars:{A}:1h', 5), ['a5']);
+    remember(tier, range('bars:{A}:1h', 10), ['a10']);
+    remember(tier, range('bars:{A}:1h:latest', 5), ['not a series of A:1h']);
+    remember(tier, range('bars:{B}:1h', 5), ['b5']);
+    remember(tier, 'bars:{A}:1h:latest', 'latest');
     tier.forget('bars:{A}:1h');
     expect(tier.recall(range('bars:{A}:1h', 5))).toBeUndefined();
     expect(tier.recall(range('bars:{A}:1h', 10))).toBeUndefined();
@@ -94,9 +102,9 @@ describe('the stale tier', () => {
   it('never serves a value older than maxAgeMs, and forgets what Redis no longer has', () => {
     vi.useFakeTimers();
     const tier = createStaleTier({ maxBytes: 1000, maxAgeMs: 1000 });
-    tier.remember('a', 'A');
-    tier.remember('b', 'B');
-    tier.remember('b', null);
+    remember(tier, 'a', 'A');
+    remember(tier, 'b', 'B');
+    remember(tier, 'b', null);
     vi.advanceTimersByTime(1000);
     expect(tier.recall('a')).toBe('A');
     vi.advanceTimersByTime(1);

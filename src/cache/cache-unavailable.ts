@@ -11,9 +11,15 @@ import { GraphQLError } from 'graphql';
  */
 export class CacheUnavailableError extends GraphQLError {
   override name = 'CacheUnavailableError';
+  /**
+   * Redis was alive but still sending when time ran out (a large reply, a long queue): load, not
+   * an outage. The circuit breaker counts only failures that are not busy.
+   */
+  readonly busy: boolean;
 
-  constructor(reason: string, cause?: unknown) {
+  constructor(reason: string, { cause, busy = false }: { cause?: unknown; busy?: boolean } = {}) {
     super(`cache unavailable: ${reason}`, { extensions: { code: 'CACHE_UNAVAILABLE' } });
+    this.busy = busy;
     if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause, enumerable: false });
   }
 }

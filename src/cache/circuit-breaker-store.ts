@@ -25,7 +25,9 @@ export interface CircuitBreakerOptions {
  * recovery follows Redis within `openMs` plus one round trip.
  *
  * Errors Redis replies with (a bad command, WRONGTYPE) say nothing about availability and leave
- * the circuit as it is.
+ * the circuit as it is; so does a read that timed out while Redis was still sending (`busy`): a
+ * client asking for large replies is load it creates, not an outage, and must not be able to
+ * make every other client fail fast.
  */
 export function createCircuitBreakerStore(
   inner: CacheStore,
@@ -57,7 +59,8 @@ export function createCircuitBreakerStore(
       close();
       return result;
     } catch (error) {
-      if (!(error instanceof CacheUnavailableError)) {
+      if (!(error instanceof CacheUnavailableError) || error.busy) {
+        // Redis answered (with an error) or is busy sending: alive either way.
         if (trial) close();
       } else if (trial) {
         open(error.message);

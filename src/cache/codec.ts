@@ -1,11 +1,12 @@
-import { isCanonicalIsoDate } from './iso-date.js';
 import type { Bar, CacheStamp, FearGreed, FundingRate, LlmAnalysis, Stored, Ticker, Timeframe } from './market-types.js';
+import { isDateTimeText, isFloat, isInt, isMarketSymbol, isNonNegativeFloat } from './value-rules.js';
 
 /**
  * Values are stored as JSON in the shape they are served in, dates as ISO-8601 strings, so that
  * `redis-cli GET` shows something a person can read. Point values carry their own `cachedAt` and
- * `expiresAt`. Decoding checks every field: a value that does not decode throws `DecodeError`,
- * which readers turn into a miss.
+ * `expiresAt`. Decoding checks every field by the rules of the scalar that serves it
+ * (`value-rules.ts`): a value that does not decode throws `DecodeError`, which readers turn into a
+ * logged, discarded miss, so that a bad value costs its own field at most and never an error.
  *
  * Decoded dates stay the strings they were stored as (checked to be dates): the gateway writes
  * them with `toISOString`, which is exactly how they are served, so building a `Date` only to
@@ -29,13 +30,13 @@ export function stamp<T extends object>(value: T, nowMs: number, ttlMs: number):
 export function decodeTicker(raw: string): Stored<Stamped<Ticker>> {
   const r = recordOf(raw);
   return {
-    symbol: string(r, 'symbol'),
+    symbol: checked(r, 'symbol', isMarketSymbol, 'a MarketSymbol'),
     last: number(r, 'last'),
     bid: optionalNumber(r, 'bid'),
     ask: optionalNumber(r, 'ask'),
     high24h: optionalNumber(r, 'high24h'),
     low24h: optionalNumber(r, 'low24h'),
-    volume24h: optionalNumber(r, 'volume24h'),
+    volume24h: r['volume24h'] == null ? null : checked(r, 'volume24h', isNonNegativeFloat, 'a finite number >= 0'),
     changePercent24h: optionalNumber(r, 'changePercent24h'),
     time: date(r, 'time'),
     cachedAt: date(r, 'cachedAt'),
@@ -46,7 +47,7 @@ export function decodeTicker(raw: string): Stored<Stamped<Ticker>> {
 export function decodeFundingRate(raw: string): Stored<Stamped<FundingRate>> {
   const r = recordOf(raw);
   return {
-    symbol: string(r, 'symbol'),
+    symbol: checked(r, 'symbol', isMarketSymbol, 'a MarketSymbol'),
     rate: number(r, 'rate'),
     nextFundingTime: r['nextFundingTime'] == null ? null : date(r, 'nextFundingTime'),
     time: date(r, 'time'),
@@ -58,7 +59,7 @@ export function decodeFundingRate(raw: string): Stored<Stamped<FundingRate>> {
 export function decodeFearGreed(raw: string): Stored<Stamped<FearGreed>> {
   const r = recordOf(raw);
   return {
-    value: number(r, 'value'),
+    value: checked(r, 'value', isInt, 'an Int'),
     classification: string(r, 'classification'),
     time: date(r, 'time'),
     cachedAt: date(r, 'cachedAt'),
@@ -95,7 +96,7 @@ export function decodeBar(raw: string, symbol: string, timeframe: Timeframe): St
     high: number(r, 'high'),
     low: number(r, 'low'),
     close: number(r, 'close'),
-    volume: number(r, 'volume'),
+    volume: checked(r, 'volume', isNonNegativeFloat, 'a finite number >= 0'),
   };
 }
 
@@ -116,10 +117,14 @@ function mismatch(record: JsonRecord, name: string, expected: string) {
   return new DecodeError(`field ${name}: expected ${expected}, found ${JSON.stringify(record[name])}`);
 }
 
-function number(record: JsonRecord, name: string): number {
+function checked<T>(record: JsonRecord, name: string, rule: (value: unknown) => value is T, expected: string): T {
   const value = record[name];
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw mismatch(record, name, 'a finite number');
+  if (!rule(value)) throw mismatch(record, name, expected);
   return value;
+}
+
+function number(record: JsonRecord, name: string): number {
+  return checked(record, name, isFloat, 'a finite number');
 }
 
 function optionalNumber(record: JsonRecord, name: string): number | null {
@@ -132,11 +137,9 @@ function string(record: JsonRecord, name: string): string {
   return value;
 }
 
-/** A date as stored; one not in `toISOString`'s own form must at least parse as a date. */
+/** A date as stored: what `DateTime` serves (see `isDateTimeText`). */
 function date(record: JsonRecord, name: string): string {
-  const value = record[name];
-  if (typeof value === 'string' && (isCanonicalIsoDate(value) || !Number.isNaN(Date.parse(value)))) return value;
-  throw mismatch(record, name, 'an ISO-8601 date');
+  return checked(record, name, isDateTimeText, 'an RFC 3339 date-time');
 }
 
 function isRecord(value: unknown): value is JsonRecord {

@@ -1,4 +1,14 @@
-import { encode, encodeBar, stamp, type Stamped } from './codec.js';
+import {
+  decodeBar,
+  decodeFearGreed,
+  decodeFundingRate,
+  decodeLlmAnalysis,
+  decodeTicker,
+  encode,
+  encodeBar,
+  stamp,
+  type Stamped,
+} from './codec.js';
 import { isCountedEntry, type KeyLayout } from './keys.js';
 import type { Bar, FearGreed, FundingRate, LlmAnalysis, Ticker, Timeframe } from './market-types.js';
 import type { StaleTier } from './stale-tier.js';
@@ -31,29 +41,52 @@ export function createMarketCache({ store, tier, keys, ttl, barsMaxPerSeries }: 
     for (const key of touched) tier.forget(key);
   }
 
-  async function putPoint<T extends object>(key: string, value: T, ttlMs: number): Promise<Stamped<T>> {
+  /**
+   * Writes a point value. What is written is first read back through `decode`, the very check a
+   * read applies, so that nothing is stored that a read would discard (a number the edge let
+   * through as Infinity would be stored as `null`).
+   */
+  async function putPoint<T extends object>(key: string, value: T, ttlMs: number, decode: (raw: string) => unknown): Promise<Stamped<T>> {
     const stamped = stamp(value, Date.now(), ttlMs);
     const encoded = encode(stamped);
-    await store.set(key, encoded, ttlMs);
-    tier.remember(key, encoded);
+    decode(encoded);
+    const ticket = tier.begin();
+    try {
+      await store.set(key, encoded, ttlMs);
+      tier.remember(key, encoded, ticket);
+    } finally {
+      tier.end(ticket);
+    }
     return stamped;
   }
 
+  // An invalidation forgets its keys before it runs, so that the tier never serves them even if
+  // Redis fails meanwhile, and again once it has run: a read that reached Redis before the delete
+  // and came back after the first forget would otherwise put the old value back.
   async function deleteEntries(entryKeys: string[]): Promise<number> {
     forget(entryKeys);
-    const existed = await store.delete(entryKeys);
-    return existed.filter((found, i) => found && isCountedEntry(entryKeys[i]!)).length;
+    try {
+      const existed = await store.delete(entryKeys);
+      return existed.filter((found, i) => found && isCountedEntry(entryKeys[i]!)).length;
+    } finally {
+      forget(entryKeys);
+    }
   }
 
   async function deleteByPrefix(prefix: string, counts?: (key: string) => boolean): Promise<number> {
     tier.forgetPrefix(prefix);
-    return store.deleteByPrefix(prefix, counts);
+    try {
+      return await store.deleteByPrefix(prefix, counts);
+    } finally {
+      tier.forgetPrefix(prefix);
+    }
   }
 
   return {
     /** Upserts bars by open time (the last of equal open times wins); resolves to how many are stored. */
     async putBars(symbol: string, timeframe: Timeframe, bars: readonly BarInput[], ttlSeconds?: number | null) {
       const byOpenTime = new Map(bars.map((bar) => [bar.openTime.getTime(), encodeBar(bar)]));
+      for (const member of byOpenTime.values()) decodeBar(member, symbol, timeframe);
       if (byOpenTime.size === 0) return 0;
       const key = keys.bars(symbol, timeframe);
       const latestKey = keys.latestBar(symbol, timeframe);
@@ -69,19 +102,20 @@ export function createMarketCache({ store, tier, keys, ttl, barsMaxPerSeries }: 
     },
 
     putTicker: (ticker: Ticker, ttlSeconds?: number | null) =>
-      putPoint(keys.ticker(ticker.symbol), ticker, ttlMsFor(ttl, 'ticker', ttlSeconds)),
+      putPoint(keys.ticker(ticker.symbol), ticker, ttlMsFor(ttl, 'ticker', ttlSeconds), decodeTicker),
 
     putFundingRate: (fundingRate: FundingRate, ttlSeconds?: number | null) =>
-      putPoint(keys.fundingRate(fundingRate.symbol), fundingRate, ttlMsFor(ttl, 'fundingRate', ttlSeconds)),
+      putPoint(keys.fundingRate(fundingRate.symbol), fundingRate, ttlMsFor(ttl, 'fundingRate', ttlSeconds), decodeFundingRate),
 
     putFearGreed: (fearGreed: FearGreed, ttlSeconds?: number | null) =>
-      putPoint(keys.fearGreed(), fearGreed, ttlMsFor(ttl, 'fearGreed', ttlSeconds)),
+      putPoint(keys.fearGreed(), fearGreed, ttlMsFor(ttl, 'fearGreed', ttlSeconds), decodeFearGreed),
 
     putLlmAnalysis: (analysis: LlmAnalysis, ttlSeconds?: number | null) =>
       putPoint(
         keys.llmAnalysis(analysis.analysisType, analysis.inputHash),
         analysis,
         ttlMsFor(ttl, 'llmAnalysis', ttlSeconds),
+        decodeLlmAnalysis,
       ),
 
     invalidateBars: (symbol: string, timeframe?: Timeframe | null) =>

@@ -1,8 +1,11 @@
+import { LRUCache } from 'lru-cache';
+import { CacheFullError } from './cache-full.js';
+import { heapBytesOf } from './heap-bytes.js';
 import type { CacheStore } from './store.js';
 
 type Entry =
   | { kind: 'value'; value: string; expiresAtMs: number }
-  | { kind: 'series'; members: Map<number, string>; expiresAtMs: number };
+  | { kind: 'series'; members: Map<number, string>; expiresAtMs: number; bytes: number };
 
 export interface MemoryStoreOptions {
   /**
@@ -11,30 +14,53 @@ export interface MemoryStoreOptions {
    * @default 100_000
    */
   maxKeys?: number;
+  /**
+   * Most bytes held, as V8 keeps them (each string, each series member and each entry's own
+   * bookkeeping counted); past it the least recently used keys are evicted.
+   * @default 67_108_864 (64 MiB)
+   */
+  maxBytes?: number;
 }
+
+/** What a key, its entry and the LRU's slot for it cost, besides the strings they hold. */
+const ENTRY_OVERHEAD_BYTES = 160;
+/** What one member of a series costs besides its string: the Map's slot and its score. */
+const MEMBER_OVERHEAD_BYTES = 48;
 
 /**
  * The embedded store used when no Redis is configured. Same contract as the Redis store (TTL
- * expiry, ordering, upsert, trimming, atomic writes), bounded in size, local to this process.
- * Expiry is checked against `Date.now()` on access, so fake timers drive it in tests.
+ * expiry, ordering, upsert, trimming, atomic writes), bounded in keys and in bytes, local to this
+ * process. Expiry is checked against `Date.now()` on access, so fake timers drive it in tests.
+ *
+ * The bound is in bytes because values are: a writer storing 1 MB analyses would otherwise grow
+ * the process by a megabyte a write until it dies, whatever the key count. Eviction is the LRU's,
+ * O(1) a key.
  */
-export function createMemoryStore({ maxKeys = 100_000 }: MemoryStoreOptions = {}): CacheStore {
-  // Map iteration order is insertion order: re-inserting on access keeps it least-recent first.
-  const entries = new Map<string, Entry>();
+export function createMemoryStore({ maxKeys = 100_000, maxBytes = 64 * 1024 * 1024 }: MemoryStoreOptions = {}): CacheStore {
+  // No `max` for the LRU: given one, it allocates arrays of that many slots up front (14 ms for
+  // 100,000). The key bound is kept by `put` instead.
+  const entries = new LRUCache<string, Entry>({ maxSize: maxBytes, sizeCalculation: (entry, key) => sizeOf(key, entry) });
+
+  function put(key: string, entry: Entry) {
+    entries.set(key, entry);
+    while (entries.size > maxKeys) entries.pop();
+  }
 
   function live(key: string): Entry | undefined {
     const entry = entries.get(key);
-    if (entry === undefined) return undefined;
+    if (entry === undefined || entry.expiresAtMs > Date.now()) return entry;
     entries.delete(key);
-    if (entry.expiresAtMs <= Date.now()) return undefined;
-    entries.set(key, entry);
-    return entry;
+    return undefined;
   }
 
-  function put(key: string, entry: Entry) {
-    entries.delete(key);
-    entries.set(key, entry);
-    while (entries.size > maxKeys) entries.delete(entries.keys().next().value!);
+  function sizeOf(key: string, entry: Entry): number {
+    return ENTRY_OVERHEAD_BYTES + heapBytesOf(key) + (entry.kind === 'value' ? heapBytesOf(entry.value) : entry.bytes);
+  }
+
+  /** Refuses, before anything changes, a write that could not be held even in an empty store. */
+  function checkFits(writes: ReadonlyArray<[string, Entry]>) {
+    const bytes = writes.reduce((total, [key, entry]) => total + sizeOf(key, entry), 0);
+    if (bytes > maxBytes) throw new CacheFullError(maxBytes, bytes);
   }
 
   function wrongType(key: string): Error {
@@ -53,7 +79,7 @@ export function createMemoryStore({ maxKeys = 100_000 }: MemoryStoreOptions = {}
       return ranges.map(({ key, minScore = -Infinity, maxScore = Infinity, limit }) => {
         const entry = live(key);
         if (entry === undefined) return [];
-        if (entry.kind !== 'series') throw wrongType(key);
+        if (entry.kind !== 'series') return null;
         const scores = [...entry.members.keys()].filter((s) => s >= minScore && s <= maxScore);
         return scores
           .sort((a, b) => b - a)
@@ -63,7 +89,9 @@ export function createMemoryStore({ maxKeys = 100_000 }: MemoryStoreOptions = {}
     },
 
     async set(key, value, ttlMs) {
-      put(key, { kind: 'value', value, expiresAtMs: Date.now() + ttlMs });
+      const entry: Entry = { kind: 'value', value, expiresAtMs: Date.now() + ttlMs };
+      checkFits([[key, entry]]);
+      put(key, entry);
     },
 
     async upsertSeries({ key, latestKey, members, ttlMs, maxMembers }) {
@@ -77,10 +105,16 @@ export function createMemoryStore({ maxKeys = 100_000 }: MemoryStoreOptions = {}
       for (const score of scores.slice(0, Math.max(0, scores.length - maxMembers))) {
         series.delete(score);
       }
+      let bytes = 0;
+      for (const member of series.values()) bytes += MEMBER_OVERHEAD_BYTES + heapBytesOf(member);
       const expiresAtMs = Date.now() + ttlMs;
-      put(key, { kind: 'series', members: series, expiresAtMs });
       const newest = series.get(scores[scores.length - 1]!)!;
-      put(latestKey, { kind: 'value', value: newest, expiresAtMs });
+      const writes: Array<[string, Entry]> = [
+        [key, { kind: 'series', members: series, expiresAtMs, bytes }],
+        [latestKey, { kind: 'value', value: newest, expiresAtMs }],
+      ];
+      checkFits(writes);
+      for (const [writeKey, entry] of writes) put(writeKey, entry);
       return new Set(members.map((m) => m.score).filter((score) => series.has(score))).size;
     },
 
@@ -100,11 +134,18 @@ export function createMemoryStore({ maxKeys = 100_000 }: MemoryStoreOptions = {}
 
     async discard(key, raw) {
       const entry = live(key);
+      if (raw === null) {
+        if (entry?.kind === 'value') entries.delete(key);
+        return;
+      }
       if (entry?.kind === 'value' && entry.value === raw) entries.delete(key);
       if (entry?.kind === 'series') {
-        for (const [score, member] of entry.members) {
-          if (member === raw) entry.members.delete(score);
-        }
+        const members = new Map([...entry.members].filter(([, member]) => member !== raw));
+        if (members.size === entry.members.size) return;
+        let bytes = 0;
+        for (const member of members.values()) bytes += MEMBER_OVERHEAD_BYTES + heapBytesOf(member);
+        if (members.size === 0) entries.delete(key);
+        else put(key, { ...entry, members, bytes });
       }
     },
 

@@ -14,7 +14,7 @@ declare module 'ioredis' {
       ...scoreMemberPairs: Array<string | number>
     ): Result<number, Context>;
     mdcDeleteBefore(numberOfKeys: number, ...keysThenDeadline: Array<string | number>): Result<number[] | null, Context>;
-    mdcDiscard(key: string, raw: string): Result<number, Context>;
+    mdcDiscard(key: string, ...raw: string[]): Result<number, Context>;
   }
 }
 
@@ -61,9 +61,12 @@ return existed
 `;
 
 // Compare-and-delete, so that a value written between the failed decode and this call survives.
+// No ARGV[1]: the key was read as a series and held something else; it goes unless it is one now.
 const DISCARD = `
 local kind = redis.call('TYPE', KEYS[1])['ok']
-if kind == 'string' then
+if ARGV[1] == nil then
+  if kind ~= 'zset' and kind ~= 'none' then return redis.call('DEL', KEYS[1]) end
+elseif kind == 'string' then
   if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 elseif kind == 'zset' then
   return redis.call('ZREM', KEYS[1], ARGV[1])
@@ -79,10 +82,23 @@ export interface RedisStoreOptions {
   /** A caller-owned client: the caller connects and closes it. */
   redis: Redis;
   /**
-   * A read not answered within this many milliseconds fails with `CacheUnavailableError`.
+   * A second caller-owned client for bar ranges, whose replies can be megabytes: on their own
+   * connection they never hold up the small replies of point reads queued behind them.
+   * @default redis
+   */
+  bulkRedis?: Redis;
+  /**
+   * A read fails with `CacheUnavailableError` when Redis sends nothing on its connection for
+   * this many milliseconds.
    * @default 50
    */
   readTimeoutMs?: number;
+  /**
+   * Most a read may take while Redis keeps sending (a large reply, a busy connection); past it,
+   * it fails as busy, which does not count as Redis being down.
+   * @default 1000
+   */
+  readMaxMs?: number;
   /**
    * A write not applied within this many milliseconds fails, and never applies later.
    * @default 500
@@ -96,7 +112,13 @@ export interface RedisStoreOptions {
  * unreachable) makes calls fail with `CacheUnavailableError`; an error Redis replies with (such as
  * WRONGTYPE) is passed on as it is.
  */
-export function createRedisStore({ redis, readTimeoutMs = 50, writeTimeoutMs = 500 }: RedisStoreOptions): CacheStore {
+export function createRedisStore({
+  redis,
+  bulkRedis = redis,
+  readTimeoutMs = 50,
+  readMaxMs = 1000,
+  writeTimeoutMs = 500,
+}: RedisStoreOptions): CacheStore {
   redis.defineCommand('mdcSetBefore', { numberOfKeys: 1, lua: SET_BEFORE });
   redis.defineCommand('mdcUpsertSeries', { numberOfKeys: 2, lua: UPSERT_SERIES });
   redis.defineCommand('mdcDeleteBefore', { lua: DELETE_BEFORE });
@@ -111,9 +133,15 @@ export function createRedisStore({ redis, readTimeoutMs = 50, writeTimeoutMs = 5
   };
   redis.on('ready', () => void measureClock().catch(() => {}));
 
-  const read = <T>(command: () => Promise<T>) => withinTime(command, readTimeoutMs, `read within ${readTimeoutMs} ms`);
+  const progressOf = new Map([redis, bulkRedis].map((client) => [client, watchProgress(client)]));
+  const read = <T>(client: Redis, command: () => Promise<T>) =>
+    answered(command, { silenceMs: readTimeoutMs, maxMs: readMaxMs, progress: progressOf.get(client)!, what: 'a read' });
   const write = <T>(command: (deadlineMs: number) => Promise<T>) =>
-    withinTime(() => command(Date.now() + clockOffsetMs + writeTimeoutMs), writeTimeoutMs + WRITE_REPLY_GRACE_MS, `write within ${writeTimeoutMs} ms`);
+    answered(() => command(Date.now() + clockOffsetMs + writeTimeoutMs), {
+      silenceMs: writeTimeoutMs + WRITE_REPLY_GRACE_MS,
+      limitMs: writeTimeoutMs,
+      what: 'a write',
+    });
   const applied = <T>(result: T | null | -1 | 0, what: string): T => {
     if (result === null || result === -1 || result === 0) throw new CacheUnavailableError(`${what} reached Redis after its deadline`);
     return result;
@@ -121,15 +149,16 @@ export function createRedisStore({ redis, readTimeoutMs = 50, writeTimeoutMs = 5
 
   return {
     async getMany(keys) {
-      return keys.length === 0 ? [] : read(() => redis.mget(...keys));
+      return keys.length === 0 ? [] : read(redis, () => redis.mget(...keys));
     },
 
     async rangeMany(ranges) {
       if (ranges.length === 0) return [];
-      return read(async () => {
-        const pipeline = redis.pipeline();
+      return read(bulkRedis, async () => {
+        const pipeline = bulkRedis.pipeline();
         for (const range of ranges) addRange(pipeline, range);
-        return resultsOf(await pipeline.exec()) as string[][];
+        // A key of the wrong type fails its own range only: it reads as `null`, to be discarded.
+        return rangesOf(await pipeline.exec());
       });
     },
 
@@ -173,41 +202,102 @@ export function createRedisStore({ redis, readTimeoutMs = 50, writeTimeoutMs = 5
     },
 
     async discard(key, raw) {
-      await write(() => redis.mdcDiscard(key, raw));
+      await write(() => (raw === null ? redis.mdcDiscard(key) : redis.mdcDiscard(key, raw)));
     },
 
     async close() {},
   };
 }
 
+interface Deadline {
+  /** Fail once the connection has received nothing for this long. */
+  silenceMs: number;
+  /** Fail as busy past this long, even while the connection keeps receiving. */
+  maxMs?: number;
+  /** How many times the connection has received data so far. */
+  progress?: () => number;
+  /** What waited, for the message: `a read`. */
+  what: string;
+  /** The limit the message names, when not `silenceMs` (a write's deadline, less the reply's trip). */
+  limitMs?: number;
+}
+
 /**
- * Runs `command`, failing with `CacheUnavailableError` if Redis has not answered within
- * `timeoutMs` or cannot be reached. The command itself is not cancelled (Redis has no way to);
- * its late answer or error is ignored.
+ * Runs `command`, failing with `CacheUnavailableError` if Redis cannot be reached or stops
+ * answering. The command itself is not cancelled (Redis has no way to); its late answer or error is
+ * ignored.
+ *
+ * Silence is what says Redis is unavailable: a frozen, dead or cut-off server sends nothing. A
+ * server sending a large reply, or many replies queued ahead of this one, is alive and busy: while
+ * its connection keeps receiving, a read waits on, up to `maxMs`, and only then fails, marked busy
+ * so that the circuit breaker does not take a client's heavy reads for an outage.
  */
-async function withinTime<T>(command: () => Promise<T>, timeoutMs: number, what: string): Promise<T> {
+async function answered<T>(command: () => Promise<T>, { silenceMs, maxMs = silenceMs, progress, what, limitMs = silenceMs }: Deadline): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  const startedAt = performance.now();
+  let seen = progress?.();
   const timeout = new Promise<never>((_, reject) => {
     // After a stall of the event loop (a long GC, a CPU-bound request), Node runs expired timers
     // before it reads the sockets: an answer Redis sent in time would lose to its own timeout.
-    // Deferring the rejection to the check phase lets the poll phase deliver that answer first.
-    const fail = () => reject(new CacheUnavailableError(`Redis did not answer a ${what}`));
-    timer = setTimeout(() => setImmediate(fail), timeoutMs);
+    // Deferring the check to the check phase lets the poll phase deliver that answer first.
+    const check = () => {
+      const now = progress?.();
+      const elapsedMs = performance.now() - startedAt;
+      if (now === seen) {
+        reject(new CacheUnavailableError(`Redis did not answer ${what} within ${limitMs} ms`));
+      } else if (elapsedMs >= maxMs) {
+        reject(new CacheUnavailableError(`Redis did not finish ${what} within ${maxMs} ms`, { busy: true }));
+      } else {
+        seen = now;
+        timer = setTimeout(() => setImmediate(check), Math.min(silenceMs, maxMs - elapsedMs));
+      }
+    };
+    timer = setTimeout(() => setImmediate(check), silenceMs);
   });
   try {
     return await Promise.race([command(), timeout]);
   } catch (error) {
     if (error instanceof CacheUnavailableError || error instanceof ReplyError) throw error;
-    throw new CacheUnavailableError((error as Error).message, error);
+    // ioredis's own text ("Stream isn't writeable and enableOfflineQueue options is false") is
+    // for the log (the cause), not for clients.
+    throw new CacheUnavailableError('Redis is not connected', { cause: error });
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Counts the chunks `redis`'s connection receives, on every connection it makes: the sign of life
+ * that tells a busy Redis from an unavailable one.
+ */
+function watchProgress(redis: Redis): () => number {
+  let chunks = 0;
+  const watched = new WeakSet<object>();
+  const watch = () => {
+    const stream = (redis as unknown as { stream?: NodeJS.EventEmitter }).stream;
+    if (stream === undefined || watched.has(stream)) return;
+    watched.add(stream);
+    stream.on('data', () => chunks++);
+  };
+  watch();
+  redis.on('connect', watch);
+  return () => chunks;
 }
 
 function addRange(pipeline: ChainableCommander, { key, minScore, maxScore, limit }: SeriesRange) {
   const max = maxScore === undefined ? '+inf' : maxScore;
   const min = minScore === undefined ? '-inf' : minScore;
   pipeline.zrange(key, max, min, 'BYSCORE', 'REV', 'LIMIT', 0, limit);
+}
+
+/** A range pipeline's replies: a WRONGTYPE key reads as `null`, any other error fails the batch. */
+function rangesOf(replies: Array<[Error | null, unknown]> | null): Array<string[] | null> {
+  if (replies === null) throw new Error('Redis aborted the pipeline');
+  return replies.map(([error, result]) => {
+    if (error?.message.startsWith('WRONGTYPE')) return null;
+    if (error) throw error;
+    return result as string[];
+  });
 }
 
 /** Unwraps a pipeline's `[error, result]` pairs, failing the whole batch on the first error. */

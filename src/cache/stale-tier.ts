@@ -1,7 +1,10 @@
+import { LRUCache } from 'lru-cache';
+import { heapBytesOf } from './heap-bytes.js';
+import { createInvalidationEpochs, type Ticket } from './invalidation-epochs.js';
 import type { SeriesRange } from './store.js';
 
 export interface StaleTierOptions {
-  /** Most bytes of values held (as UTF-16, roughly what V8 keeps); 0 turns the tier off. */
+  /** Most bytes held, values, keys and each entry's bookkeeping counted; 0 turns the tier off. */
   maxBytes: number;
   /** Oldest value, by when it was last read from or written to Redis, that may still be served. */
   maxAgeMs: number;
@@ -9,73 +12,115 @@ export interface StaleTierOptions {
 
 type Value = string | readonly string[];
 
+interface Entry {
+  value: Value;
+  bytes: number;
+  storedAtMs: number;
+}
+
+/** What an entry costs besides its strings: the LRU's slot, the entry object, a range's array. */
+const ENTRY_OVERHEAD_BYTES = 160;
+/** What each member of a range costs besides its string: the array's slot. */
+const MEMBER_OVERHEAD_BYTES = 8;
+/** What a range costs in the index of its series' ranges: its slot, and its share of the Set. */
+const RANGE_INDEX_BYTES = 96;
+
+export type { Ticket };
+
 /**
  * The last value served for each hot key (and each bar range), kept in process so that while
- * Redis is unavailable a read can still be answered, marked stale, instead of failing. Bounded:
- * least recently used values go first once `maxBytes` is reached, and values older than
- * `maxAgeMs` are never served.
+ * Redis is unavailable a read can still be answered, marked stale, instead of failing. Bounded in
+ * bytes as V8 holds them: least recently used values go first, in O(1), once `maxBytes` is
+ * reached, and values older than `maxAgeMs` are never served.
  *
  * It must never serve what Redis no longer has: a read that finds nothing forgets the key, and
- * writes and invalidations update or forget what they touch (see market-cache.ts).
+ * writes and invalidations update or forget what they touch (see market-cache.ts). And what an
+ * invalidation forgot stays forgotten: every read or write takes a ticket (`begin`) before it
+ * goes to Redis, and what it brings back is not remembered if its key was forgotten after the
+ * ticket was taken (see invalidation-epochs.ts).
  */
 export function createStaleTier({ maxBytes, maxAgeMs }: StaleTierOptions) {
-  // Map order is insertion order: re-inserting on use keeps it least-recent first.
-  const entries = new Map<string, { value: Value; bytes: number; storedAtMs: number }>();
+  const epochs = createInvalidationEpochs();
   // The range reads held for each series, so that a write to a series forgets them without
   // scanning every entry (which took 3 ms per bar write with 40,000 entries held).
   const rangesOf = new Map<string, Set<string>>();
-  let bytes = 0;
+  const entries =
+    maxBytes === 0
+      ? undefined
+      : new LRUCache<string, Entry>({
+          maxSize: maxBytes,
+          sizeCalculation: (entry) => entry.bytes,
+          dispose: (_entry, key) => unindex(key),
+        });
 
-  function drop(key: string) {
-    const entry = entries.get(key);
-    if (entry === undefined) return;
-    bytes -= entry.bytes;
-    entries.delete(key);
+  function unindex(key: string) {
     const series = seriesOf(key);
-    const ranges = series === undefined ? undefined : rangesOf.get(series);
+    if (series === undefined) return;
+    const ranges = rangesOf.get(series);
     ranges?.delete(key);
-    if (ranges?.size === 0) rangesOf.delete(series!);
+    if (ranges?.size === 0) rangesOf.delete(series);
   }
 
   return {
-    /** Keeps `value` as the latest for `key`; `null` (Redis has nothing) forgets it. */
-    remember(key: string, value: Value | null) {
-      drop(key);
-      if (value === null || maxBytes === 0) return;
-      const size = 2 * (key.length + (typeof value === 'string' ? value.length : value.reduce((n, v) => n + v.length, 0)));
-      if (size > maxBytes) return;
-      entries.set(key, { value, bytes: size, storedAtMs: Date.now() });
-      bytes += size;
+    /** A ticket for a read or write about to go to Redis; `end` it when the call has settled. */
+    begin: (): Ticket => epochs.begin(),
+    end: (ticket: Ticket) => epochs.end(ticket),
+
+    /**
+     * Keeps `value` as the latest for `key`, as read or written under `ticket`; `null` or an empty
+     * range (Redis has nothing) forgets it, as a miss is not worth keeping: a client asking for
+     * bars of many series that do not exist must not fill the tier. Nothing is kept if `key` was
+     * forgotten since `ticket` was taken.
+     */
+    remember(key: string, value: Value | null, ticket: Ticket) {
+      if (entries === undefined) return;
       const series = seriesOf(key);
-      if (series !== undefined) rangesOf.set(series, (rangesOf.get(series) ?? new Set()).add(key));
-      for (const oldest of entries.keys()) {
-        if (bytes <= maxBytes) break;
-        drop(oldest);
+      const forgotten = epochs.forgottenSince(key, ticket) || (series !== undefined && epochs.forgottenSince(series, ticket));
+      if (value === null || value.length === 0 || forgotten) {
+        entries.delete(key);
+        return;
       }
+      const bytes =
+        ENTRY_OVERHEAD_BYTES +
+        heapBytesOf(key) +
+        (typeof value === 'string'
+          ? heapBytesOf(value)
+          : RANGE_INDEX_BYTES + value.reduce((n, v) => n + MEMBER_OVERHEAD_BYTES + heapBytesOf(v), 0));
+      if (bytes > maxBytes) {
+        entries.delete(key);
+        return;
+      }
+      entries.set(key, { value, bytes, storedAtMs: Date.now() });
+      if (series !== undefined) rangesOf.set(series, (rangesOf.get(series) ?? new Set()).add(key));
     },
 
     /** The value last seen for `key`, unless it is too old. */
     recall(key: string): Value | undefined {
-      const entry = entries.get(key);
+      const entry = entries?.get(key);
       if (entry === undefined) return undefined;
       if (Date.now() - entry.storedAtMs > maxAgeMs) {
-        drop(key);
+        entries!.delete(key);
         return undefined;
       }
-      entries.delete(key);
-      entries.set(key, entry);
       return entry.value;
     },
 
-    /** Forgets `key` and, when it is a bar series, every range read of it. */
+    /**
+     * Forgets `key` and, when it is a bar series, every range read of it; reads and writes still
+     * in flight will not bring it back.
+     */
     forget(key: string) {
-      drop(key);
-      for (const range of rangesOf.get(key) ?? []) drop(range);
+      epochs.forget(key);
+      if (entries === undefined) return;
+      entries.delete(key);
+      for (const range of [...(rangesOf.get(key) ?? [])]) entries.delete(range);
     },
 
     /** Forgets every key starting with `prefix` (a namespace, an analysis type): an admin path. */
     forgetPrefix(prefix: string) {
-      for (const key of [...entries.keys()]) if (key.startsWith(prefix)) drop(key);
+      epochs.forgetPrefix(prefix);
+      if (entries === undefined) return;
+      for (const key of [...entries.keys()]) if (key.startsWith(prefix)) entries.delete(key);
     },
   };
 }

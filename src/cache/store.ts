@@ -9,8 +9,11 @@ export interface CacheStore {
   /** Values of `keys`, in order; `null` where a key is absent, expired or not a plain value. */
   getMany(keys: readonly string[]): Promise<Array<string | null>>;
 
-  /** For each range, the members of its series, newest (highest score) first. */
-  rangeMany(ranges: readonly SeriesRange[]): Promise<string[][]>;
+  /**
+   * For each range, the members of its series, newest (highest score) first; `[]` where the key
+   * is absent, `null` where it holds something other than a series (a corrupt key, to discard).
+   */
+  rangeMany(ranges: readonly SeriesRange[]): Promise<Array<string[] | null>>;
 
   /** Stores `value` under `key`, expiring after `ttlMs` milliseconds. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
@@ -35,9 +38,10 @@ export interface CacheStore {
 
   /**
    * Removes a value that could not be decoded: a plain value only if it is still `raw`, a series
-   * member `raw` from the series at `key`. A value written since the read is left alone.
+   * member `raw` from the series at `key`. A value written since the read is left alone. `raw`
+   * `null` removes a key read as a series that holds a plain value, unless it is a series by now.
    */
-  discard(key: string, raw: string): Promise<void>;
+  discard(key: string, raw: string | null): Promise<void>;
 
   /** Releases the connection (if the store made it) and timers. */
   close(): Promise<void>;

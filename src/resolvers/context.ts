@@ -5,10 +5,12 @@ import type { StaleTier } from '../cache/stale-tier.js';
 import type { CacheStore } from '../cache/store.js';
 import { authenticate, type AuthState, type Tokens } from './auth.js';
 import { createLoaders, type Loaders } from './loaders.js';
+import { createResponseBudget, type ResponseBudget } from './response-budget.js';
 
 export interface GatewayContext {
   auth: AuthState;
   loaders: Loaders;
+  budget: ResponseBudget;
   keys: KeyLayout;
   store: CacheStore;
   tier: StaleTier;
@@ -17,6 +19,7 @@ export interface GatewayContext {
 }
 
 export interface ContextDeps extends Tokens {
+  maxResponseBytes: number;
   keys: KeyLayout;
   store: CacheStore;
   tier: StaleTier;
@@ -29,6 +32,7 @@ export function createContext(request: Request, deps: ContextDeps): GatewayConte
   return {
     auth: authenticate(request.headers.get('authorization'), deps),
     loaders: createLoaders(deps.store, deps.tier),
+    budget: createResponseBudget(deps.maxResponseBytes),
     keys: deps.keys,
     store: deps.store,
     tier: deps.tier,

@@ -75,8 +75,9 @@ async function answer<K, V>(
 
 /**
  * Reads `keys` with `read` (one store call), remembering each answer in the tier under
- * `tierKey(key)`; when the store is unavailable, answers each key from the tier (marked stale) or
- * with the `CacheUnavailableError`. Any other failure rejects.
+ * `tierKey(key)` (unless an invalidation forgot it while the read was out); when the store is
+ * unavailable, answers each key from the tier (marked stale) or with the `CacheUnavailableError`.
+ * Any other failure rejects.
  */
 export async function readThrough<K, V extends string | string[]>(
   tier: StaleTier,
@@ -84,9 +85,10 @@ export async function readThrough<K, V extends string | string[]>(
   tierKey: (key: K) => string,
   read: (keys: readonly K[]) => Promise<Array<V | null>>,
 ): Promise<Array<Served<V> | null | Error>> {
+  const ticket = tier.begin();
   try {
     const values = await read(keys);
-    keys.forEach((key, i) => tier.remember(tierKey(key), values[i] ?? null));
+    keys.forEach((key, i) => tier.remember(tierKey(key), values[i] ?? null, ticket));
     return values.map((value) => (value === null ? null : { value, stale: false }));
   } catch (error) {
     if (!(error instanceof CacheUnavailableError)) throw error;
@@ -94,5 +96,7 @@ export async function readThrough<K, V extends string | string[]>(
       const value = tier.recall(tierKey(key)) as V | undefined;
       return value === undefined ? error : { value, stale: true };
     });
+  } finally {
+    tier.end(ticket);
   }
 }

@@ -24,6 +24,7 @@ import { rangeKeyOf } from '../cache/stale-tier.js';
 import type { SeriesRange } from '../cache/store.js';
 import type { GatewayContext } from './context.js';
 import { readThrough, type Served } from './loaders.js';
+import { heapBytesOf } from '../cache/heap-bytes.js';
 import { createMemo } from '../memo.js';
 import { rootReads, type Decode, type PointsRead, type RangeRead, type RootRead, type RootReadField } from './root-reads.js';
 
@@ -95,12 +96,14 @@ interface Renderings {
   jsons: readonly string[];
 }
 
-/** Characters the renderings hold at most, read values and their renderings together. */
-const RENDERINGS_MAX_CHARS = 8 * 1024 * 1024;
-const renderings = createMemo<Renderings>(RENDERINGS_MAX_CHARS, (key, { raws, jsons }) => {
-  let chars = key.length;
-  for (let i = 0; i < raws.length; i++) chars += raws[i]!.length + jsons[i]!.length;
-  return chars;
+/** Bytes the renderings hold at most, read values and their renderings together. */
+const RENDERINGS_MAX_BYTES = 16 * 1024 * 1024;
+/** What each remembered value of a range costs besides its two strings: two array slots. */
+const SLOT_BYTES = 16;
+const renderings = createMemo<Renderings>(RENDERINGS_MAX_BYTES, ({ raws, jsons }) => {
+  let bytes = 0;
+  for (let i = 0; i < raws.length; i++) bytes += SLOT_BYTES + heapBytesOf(raws[i]!) + heapBytesOf(jsons[i]!);
+  return bytes;
 });
 
 const plans = new WeakMap<DocumentNode, Map<string | null, ReadPlan | null>>();
@@ -157,6 +160,8 @@ export async function runReadPlan(
   for (const key of ranges.keys()) rangeValues.set(key, series.status === 'fulfilled' ? series.value[i++]! : asError(series.reason));
 
   try {
+    // Over the response bound the executor answers: it says which fields did not fit.
+    if (rawBytesOf(reads, pointValues, rangeValues) > ctx.budget.maxBytes) throw new Error('over MAX_RESPONSE_BYTES');
     let body = '{"data":{';
     plan.roots.forEach((root, i) => {
       body += root.prefix;
@@ -177,6 +182,25 @@ export async function runReadPlan(
 function argumentsOf(root: Extract<RootPlan, { field: RootReadField }>, variables: Record<string, unknown>) {
   if (!root.literal) return getArgumentValues(root.definition, root.node, variables);
   return (root.literalArgs ??= getArgumentValues(root.definition, root.node));
+}
+
+/** The stored bytes the fields of a plan serve, each time it serves them, as the executor charges them. */
+function rawBytesOf(
+  reads: ReadonlyArray<RootRead | undefined>,
+  points: ReadonlyMap<string, Served<string> | null | Error>,
+  ranges: ReadonlyMap<string, Served<string[]> | null | Error>,
+): number {
+  const sizeOf = (served: Served<string> | Served<string[]> | null | Error | undefined) => {
+    if (served == null || served instanceof Error) return 0;
+    return typeof served.value === 'string' ? served.value.length : served.value.reduce((n, raw) => n + raw.length, 0);
+  };
+  let bytes = 0;
+  for (const read of reads) {
+    if (read?.kind === 'point') bytes += sizeOf(points.get(read.key));
+    else if (read?.kind === 'points') for (const key of read.keys) bytes += sizeOf(points.get(key));
+    else if (read?.kind === 'range') bytes += sizeOf(ranges.get(rangeKeyOf(read.range)));
+  }
+  return bytes;
 }
 
 function asError(reason: unknown): Error {
@@ -202,7 +226,7 @@ function renderPoints(object: ObjectPlan, { keys, decode }: PointsRead, values: 
 }
 
 function renderRange(object: ObjectPlan, { range, decode }: RangeRead, served: Served<string[]> | null | Error): string {
-  if (served === null) return '[]';
+  if (served === null) throw new Error(`${range.key} is not a series`); // the executor discards it
   if (served instanceof Error) throw served;
   if (served.stale) return `[${served.value.map((raw) => renderObject(object, decode(raw) as Record<string, unknown>, true)).join(',')}]`;
   const memoKey = `${object.id} ${rangeKeyOf(range)}`;

@@ -1,3 +1,5 @@
+import { locatedError, responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
+import { CacheUnavailableError } from '../cache/cache-unavailable.js';
 import { DecodeError } from '../cache/codec.js';
 import type { GatewayContext } from './context.js';
 import type { PointRead, PointsRead, RangeRead } from './root-reads.js';
@@ -13,34 +15,62 @@ export async function readPoint<T extends object>(
 ): Promise<(T & { stale: boolean }) | null> {
   const served = await ctx.loaders.points.load(key);
   if (served === null) return null;
+  let value: T;
   try {
-    return { ...decode(served.value), stale: served.stale };
+    value = decode(served.value);
   } catch (error) {
     await discardCorrupt(ctx, key, served.value, served.stale, error);
     return null;
   }
+  ctx.budget.charge(served.value.length);
+  return { ...value, stale: served.stale };
 }
 
-/** A list of point reads, one entry per key. */
-export function readPoints<T extends object>(ctx: GatewayContext, { keys, decode }: PointsRead<T>) {
-  return keys.map((key) => readPoint(ctx, { kind: 'point', key, decode }));
+/**
+ * A list of point reads, one entry per key. When Redis cannot answer, the entries it could not
+ * serve are `null` and the field gets one error, at the list's path, not one per entry: 500
+ * errors, each located by graphql-js by rescanning the document, cost seconds of event loop for
+ * one request.
+ */
+export function readPoints<T extends object>(ctx: GatewayContext, { keys, decode }: PointsRead<T>, info: GraphQLResolveInfo) {
+  let reported = false;
+  return keys.map(async (key) => {
+    try {
+      return await readPoint(ctx, { kind: 'point', key, decode });
+    } catch (error) {
+      if (!(error instanceof CacheUnavailableError)) throw error;
+      if (reported) return null;
+      reported = true;
+      throw locatedError(error, info.fieldNodes, responsePathAsArray(info.path));
+    }
+  });
 }
 
-/** A bar range, newest first, through the request's range pipeline; undecodable bars are dropped and removed. */
+/**
+ * A bar range, newest first, through the request's range pipeline; undecodable bars are dropped
+ * and removed, and a key that is not a series at all reads as empty and is removed.
+ */
 export async function readRange<T extends object>(ctx: GatewayContext, { range, decode }: RangeRead<T>) {
   const served = await ctx.loaders.ranges.load(range);
+  if (served === null) {
+    await discardCorrupt(ctx, range.key, null, false, new DecodeError('not a sorted set'));
+    return [];
+  }
   const values = [];
-  for (const raw of served?.value ?? []) {
+  let bytes = 0;
+  for (const raw of served.value) {
     try {
-      values.push({ ...decode(raw), stale: served!.stale });
+      values.push({ ...decode(raw), stale: served.stale });
+      bytes += raw.length;
     } catch (error) {
-      await discardCorrupt(ctx, range.key, raw, served!.stale, error);
+      await discardCorrupt(ctx, range.key, raw, served.stale, error);
     }
   }
+  ctx.budget.charge(bytes);
   return values;
 }
 
-async function discardCorrupt(ctx: GatewayContext, key: string, raw: string, stale: boolean, error: unknown) {
+async function discardCorrupt(ctx: GatewayContext, key: string, raw: string | null, stale: boolean, error: unknown) {
   if (!(error instanceof DecodeError)) throw error;
   ctx.logger.warn({ key, reason: error.message }, 'discarded a cached value that does not decode');
   ctx.tier.forget(key);

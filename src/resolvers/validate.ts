@@ -53,12 +53,29 @@ export function checkFearGreedValue(value: number) {
   integerIn('fearGreed.value', value, 0, 100);
 }
 
-/** `low <= open, close <= high`, the shape of every real bar. */
-export function checkBars(bars: ReadonlyArray<{ open: number; high: number; low: number; close: number }>) {
+/** How far ahead of now a market time may lie: clocks disagree, markets do not trade in the future. */
+export const MAX_TIME_AHEAD_MS = 24 * 60 * 60 * 1000;
+const EARLIEST_TIME = new Date(0);
+
+/**
+ * A market time (a bar's open, a ticker's time) lies between 1970-01-01T00:00:00Z and one day
+ * ahead of now: a bar dated 9999-12-31 would otherwise be the latest bar forever.
+ */
+export function checkMarketTime(argument: string, time: Date | null | undefined) {
+  if (time == null) return;
+  const latest = new Date(Date.now() + MAX_TIME_AHEAD_MS);
+  if (time < EARLIEST_TIME || time > latest) {
+    throw badUserInput(argument, `a time from ${EARLIEST_TIME.toISOString()} to one day ahead of now (${latest.toISOString()})`, time);
+  }
+}
+
+/** `low <= open, close <= high`, the shape of every real bar, opened at a market time. */
+export function checkBars(bars: ReadonlyArray<{ openTime: Date; open: number; high: number; low: number; close: number }>) {
   if (bars.length > MAX_BARS_PER_WRITE) {
     throw badUserInput('bars', `at most ${MAX_BARS_PER_WRITE} bars per call`, bars.length);
   }
-  bars.forEach(({ open, high, low, close }, i) => {
+  bars.forEach(({ openTime, open, high, low, close }, i) => {
+    checkMarketTime(`bars[${i}].openTime`, openTime);
     if (high < low) throw badUserInput(`bars[${i}].high`, `at least low (${low})`, high);
     if (open < low || open > high) throw badUserInput(`bars[${i}].open`, `between low (${low}) and high (${high})`, open);
     if (close < low || close > high) throw badUserInput(`bars[${i}].close`, `between low (${low}) and high (${high})`, close);

@@ -4,7 +4,7 @@ import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { invalidated } from '../resolvers/audit.js';
 import { readPoint } from '../resolvers/reads.js';
 import { rootReads } from '../resolvers/root-reads.js';
-import { checkFearGreedValue, checkText, checkTtl } from '../resolvers/validate.js';
+import { checkFearGreedValue, checkText, checkMarketTime, checkTtl } from '../resolvers/validate.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
@@ -44,6 +44,7 @@ builder.mutationFields((t) => ({
     resolve: (_root, { fearGreed, ttlSeconds }, ctx) => {
       checkFearGreedValue(fearGreed.value);
       checkText('fearGreed.classification', fearGreed.classification, 64);
+      checkMarketTime('fearGreed.time', fearGreed.time);
       checkTtl(ttlSeconds);
       return ctx.cache.putFearGreed({ ...fearGreed, time: fearGreed.time ?? new Date() }, ttlSeconds);
     },

@@ -4,7 +4,7 @@ import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { invalidated } from '../resolvers/audit.js';
 import { readPoint } from '../resolvers/reads.js';
 import { rootReads } from '../resolvers/root-reads.js';
-import { checkTtl } from '../resolvers/validate.js';
+import { checkMarketTime, checkTtl } from '../resolvers/validate.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
@@ -45,6 +45,7 @@ builder.mutationFields((t) => ({
     type: FundingRateType,
     args: { fundingRate: t.arg({ type: FundingRateInput, required: true }), ttlSeconds: t.arg.int() },
     resolve: (_root, { fundingRate, ttlSeconds }, ctx) => {
+      checkMarketTime('fundingRate.time', fundingRate.time);
       checkTtl(ttlSeconds);
       return ctx.cache.putFundingRate({ ...fundingRate, time: fundingRate.time ?? new Date() }, ttlSeconds);
     },

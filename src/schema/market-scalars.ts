@@ -2,11 +2,9 @@ import { GraphQLScalarType, Kind, print, valueFromASTUntyped, type ValueNode } f
 import { DateTimeResolver, JSONObjectResolver, NonNegativeFloatResolver } from 'graphql-scalars';
 import { isCanonicalIsoDate } from '../cache/iso-date.js';
 import { TIMEFRAMES, type Timeframe } from '../cache/market-types.js';
+import { isMarketSymbol } from '../cache/value-rules.js';
 import { InputValueError, invalidValue } from '../errors.js';
 
-// No `{ } * ? [ ] \` or white space: a symbol goes verbatim into a key's hash tag, so it must
-// never open a second tag or read as a SCAN pattern.
-const SYMBOL_PATTERN = /^[A-Za-z0-9._/:-]{1,64}$/;
 const timeframes: ReadonlySet<string> = new Set(TIMEFRAMES);
 
 function stringScalar<T extends string>(name: string, description: string, rule: string, accepts: (s: string) => boolean) {
@@ -31,7 +29,7 @@ export const MarketSymbolScalar = stringScalar<string>(
   'MarketSymbol',
   'A market symbol as the exchange spells it: 1-64 characters of A-Z a-z 0-9 . _ / : -, e.g. "BTC/USDT", "BTC/USDT:USDT", "7203".',
   'a MarketSymbol: 1-64 characters of A-Z a-z 0-9 . _ / : - (e.g. "BTC/USDT")',
-  (s) => SYMBOL_PATTERN.test(s),
+  isMarketSymbol,
 );
 
 export const TimeframeScalar = stringScalar<Timeframe>(
@@ -72,15 +70,14 @@ const DateTimeWithInputErrors = withInputErrors(
 );
 
 /**
- * DateTime, serialising the ISO strings values are read back as (see codec.ts) just as it would
- * the `Date` they stand for: a string already in `toISOString`'s form is served as it is, any
- * other through a `Date`, as graphql-scalars serialises a `Date`.
+ * DateTime, serialising the ISO strings values are read back as (see codec.ts): a string already
+ * in `toISOString`'s form is served as it is, any other as graphql-scalars serialises a string
+ * (an RFC 3339 date-time, checked, or an error: never a guess such as `"1"` read as 2001).
  */
 export const DateTimeScalar = new GraphQLScalarType<Date, Date | string>({
   ...DateTimeWithInputErrors.toConfig(),
   serialize(value) {
-    if (typeof value !== 'string') return DateTimeResolver.serialize(value);
-    return isCanonicalIsoDate(value) ? value : DateTimeResolver.serialize(new Date(value));
+    return typeof value === 'string' && isCanonicalIsoDate(value) ? value : DateTimeResolver.serialize(value);
   },
 });
 export const NonNegativeFloatScalar = withInputErrors(NonNegativeFloatResolver, 'a finite number >= 0');

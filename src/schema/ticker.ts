@@ -4,7 +4,7 @@ import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { invalidated } from '../resolvers/audit.js';
 import { readPoint, readPoints } from '../resolvers/reads.js';
 import { rootReads } from '../resolvers/root-reads.js';
-import { checkHighLow, checkTtl } from '../resolvers/validate.js';
+import { checkHighLow, checkMarketTime, checkTtl } from '../resolvers/validate.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
@@ -52,7 +52,7 @@ builder.queryFields((t) => ({
     nullable: { list: false, items: true },
     description: 'One entry per requested symbol (at most 500), in order; null where nothing is cached.',
     args: { symbols: t.arg({ type: ['MarketSymbol'], required: true }) },
-    resolve: (_root, args, ctx) => readPoints(ctx, rootReads.tickers(args, ctx)),
+    resolve: (_root, args, ctx, info) => readPoints(ctx, rootReads.tickers(args, ctx), info),
   }),
 }));
 
@@ -63,6 +63,7 @@ builder.mutationFields((t) => ({
     args: { ticker: t.arg({ type: TickerInput, required: true }), ttlSeconds: t.arg.int() },
     resolve: (_root, { ticker, ttlSeconds }, ctx) => {
       checkHighLow('ticker', ticker.high24h, ticker.low24h);
+      checkMarketTime('ticker.time', ticker.time);
       checkTtl(ttlSeconds);
       return ctx.cache.putTicker({ ...ticker, time: ticker.time ?? new Date() }, ttlSeconds);
     },
