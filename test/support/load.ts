@@ -24,6 +24,15 @@ export interface Sample {
   /** HTTP status; 0 when there was no answer (hung, or the connection failed). */
   status: number;
   hung: boolean;
+  /** Why there was no answer, when the request failed rather than hung (e.g. `ECONNRESET`). */
+  failure?: string;
+  /** Length of the response body, in characters. */
+  bytes: number;
+  /** `extensions.code` (or else the message) of each error in the body. */
+  codes: string[];
+  /** Whether any value in the body is marked `"stale": true`: served from the stale tier because a read failed. */
+  stale: boolean;
+  /** The parsed body, when it is under 64 KiB (larger ones are not copied back from the worker). */
   body?: GraphQLBody;
 }
 
@@ -34,15 +43,19 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   /** @default 20 */
   clients?: number;
-  /** Mean pause between a client's requests; each is drawn from 0 to twice this. @default 5 */
+  /** Mean pause before each of a client's requests; each is drawn from 0 to twice this. @default 5 */
   pauseMs?: number;
   /** @default 2000 */
   hangMs?: number;
+  /** Requests per client, at most. @default unbounded (until `stop` or `maxDurationMs`) */
+  rounds?: number;
   /** A bound on the run even if `stop` is never called. */
   maxDurationMs: number;
 }
 
 export interface Load {
+  /** Settles once every client has sent its `rounds` (or time ran out), with every sample. */
+  done: Promise<Sample[]>;
   /** Stops sending, waits for the requests in flight (each bounded by `hangMs`), returns every sample. */
   stop(): Promise<Sample[]>;
 }
@@ -50,32 +63,40 @@ export interface Load {
 // Plain JavaScript: a worker started from a string is not compiled by the test runner.
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { url, body, headers, clients, pauseMs, hangMs, maxDurationMs } = workerData;
+const { url, body, headers, clients, pauseMs, hangMs, rounds, maxDurationMs } = workerData;
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const samples = [];
 const deadline = now() + maxDurationMs;
 let stopped = false;
 const running = () => !stopped && now() < deadline;
-const pause = () => sleep(Math.random() * 2 * pauseMs);
 async function post() {
   const startedAt = now();
-  let status = 0, hung = false, parsed;
+  let status = 0, hung = false, failure, bytes = 0, codes = [], stale = false, parsed;
   try {
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal: AbortSignal.timeout(hangMs) });
     status = response.status;
-    parsed = await response.json();
+    const text = await response.text();
+    bytes = text.length;
+    stale = text.includes('"stale":true');
+    try {
+      const json = JSON.parse(text);
+      codes = (json.errors ?? []).map((error) => (error.extensions && error.extensions.code) || error.message);
+      if (bytes < 65536) parsed = json;
+    } catch {
+      codes = ['(not JSON)'];
+    }
   } catch (error) {
     hung = error.name === 'TimeoutError';
+    if (!hung) failure = (error.cause && (error.cause.code || error.cause.message)) || error.message;
   }
   const endedAt = now();
-  return { startedAt, endedAt, ms: endedAt - startedAt, status, hung, body: parsed };
+  return { startedAt, endedAt, ms: endedAt - startedAt, status, hung, failure, bytes, codes, stale, body: parsed };
 }
 async function client() {
-  await pause();
-  while (running()) {
-    samples.push(await post());
-    if (running()) await pause();
+  for (let sent = 0; sent < rounds && running(); sent++) {
+    if (pauseMs > 0) await sleep(Math.random() * 2 * pauseMs);
+    if (running()) samples.push(await post());
   }
 }
 const done = Promise.all(Array.from({ length: clients }, client));
@@ -83,12 +104,22 @@ parentPort.on('message', () => { stopped = true; });
 done.then(() => parentPort.postMessage(samples));
 `;
 
-export function startLoad({ url, query, variables, headers = {}, clients = 20, pauseMs = 5, hangMs = 2000, maxDurationMs }: LoadOptions): Load {
+export function startLoad({
+  url,
+  query,
+  variables,
+  headers = {},
+  clients = 20,
+  pauseMs = 5,
+  hangMs = 2000,
+  rounds = Number.MAX_SAFE_INTEGER,
+  maxDurationMs,
+}: LoadOptions): Load {
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { url, body: JSON.stringify({ query, variables }), headers, clients, pauseMs, hangMs, maxDurationMs },
+    workerData: { url, body: JSON.stringify({ query, variables }), headers, clients, pauseMs, hangMs, rounds, maxDurationMs },
   });
-  const finished = new Promise<Sample[]>((resolve, reject) => {
+  const done = new Promise<Sample[]>((resolve, reject) => {
     worker.once('message', (samples: Sample[]) => {
       // Back to this thread's clock.
       const origin = performance.timeOrigin;
@@ -96,19 +127,30 @@ export function startLoad({ url, query, variables, headers = {}, clients = 20, p
     });
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the load worker exited (code ${code}) before reporting`)));
-  });
-  finished.catch(() => {}); // reported by `stop`; a run abandoned by a failing test must not crash the file
+  }).finally(() => void worker.terminate());
+  done.catch(() => {}); // reported by `done` or `stop`; a run abandoned by a failing test must not crash the file
   worker.unref();
   return {
-    async stop() {
+    done,
+    stop() {
       worker.postMessage('stop');
-      try {
-        return await finished;
-      } finally {
-        await worker.terminate();
-      }
+      return done;
     },
   };
+}
+
+/** How many samples there are of each kind, e.g. `{ 'HTTP 200': 40, 'HTTP 200 stale': 2, 'HTTP 200 CACHE_UNAVAILABLE': 3, hung: 1 }`. */
+export function kinds(samples: readonly Sample[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const s of samples) {
+    const kind = s.hung
+      ? 'hung'
+      : s.status === 0
+        ? `failed ${s.failure}`
+        : [`HTTP ${s.status}`, ...(s.stale ? ['stale'] : []), ...new Set(s.codes)].join(' ');
+    counts[kind] = (counts[kind] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** One POST of a GraphQL operation, recorded as a sample; never throws, never outlives `hangMs`. */
@@ -116,6 +158,8 @@ export async function post(url: string, body: string, headers: Record<string, st
   const startedAt = performance.now();
   let status = 0;
   let hung = false;
+  let failure: string | undefined;
+  let text = '';
   let parsed: GraphQLBody | undefined;
   try {
     const response = await fetch(url, {
@@ -125,12 +169,16 @@ export async function post(url: string, body: string, headers: Record<string, st
       signal: AbortSignal.timeout(hangMs),
     });
     status = response.status;
-    parsed = (await response.json()) as GraphQLBody;
+    text = await response.text();
+    parsed = JSON.parse(text) as GraphQLBody;
   } catch (error) {
-    hung = (error as Error).name === 'TimeoutError';
+    const { name, message, cause } = error as Error & { cause?: { code?: string } };
+    hung = name === 'TimeoutError';
+    if (!hung && status === 0) failure = cause?.code ?? message;
   }
   const endedAt = performance.now();
-  return { startedAt, endedAt, ms: endedAt - startedAt, status, hung, body: parsed };
+  const codes = (parsed?.errors ?? []).map((error) => error.extensions?.code ?? error.message);
+  return { startedAt, endedAt, ms: endedAt - startedAt, status, hung, failure, bytes: text.length, codes, stale: text.includes('"stale":true'), body: parsed };
 }
 
 export interface LatencySummary {
