@@ -333,6 +333,45 @@ function countOf(values: readonly number[]): Record<string, number> {
   return counts;
 }
 
+describe('4. a writer filling the in-memory store with large analyses', () => {
+  // The in-memory store was bounded by key count only: a writer putting 1 MB analyses grew the
+  // process a megabyte a write until it died. Now MEMORY_MAX_BYTES bounds what it holds.
+  const HEAP_MIB = 256;
+  const MEMORY_MAX_BYTES = 32 * 1024 * 1024;
+  const WRITES = 300;
+  const RESULT = { text: 'x'.repeat(1_000_000) };
+  const put = (i: number) =>
+    ask(
+      gateway.url,
+      {
+        query: `mutation($input: String!, $result: JSONObject!) { putLlmAnalysis(analysisType: "big", input: $input, result: $result) { inputHash } }`,
+        variables: { input: `input ${i}`, result: RESULT },
+      },
+      { headers: AUTH, hangMs: 10_000 },
+    );
+  const read = (i: number) => ask(gateway.url, { query: `{ llmAnalysis(analysisType: "big", input: "input ${i}") { inputHash } }` });
+
+  let gateway: ChildGateway;
+  beforeAll(async () => {
+    gateway = await startChildGateway({ WRITER_TOKEN, MEMORY_MAX_BYTES: String(MEMORY_MAX_BYTES) }, { heapMiB: HEAP_MIB });
+  }, 30_000);
+  afterAll(() => gateway?.stop());
+
+  it(`stays alive under ${HEAP_MIB} MiB of heap through ${WRITES} writes of 1 MB, keeping the newest and evicting the oldest`, async () => {
+    const failed: string[] = [];
+    for (let i = 0; i < WRITES && gateway.alive(); i++) {
+      const answer = await put(i);
+      if (answer.body?.data?.putLlmAnalysis == null) failed.push(`${i}: ${answer.failure ?? JSON.stringify(codesOf(answer))}`);
+      if (i % 100 === 99) console.log(`[attacks] memory store: ${i + 1} writes of 1 MB, RSS ${gateway.memoryMiB().rss} MiB (peak ${gateway.memoryMiB().peak} MiB)`);
+    }
+    expect(gateway.alive()).toBe(true);
+    expect(failed).toEqual([]);
+    expect((await read(WRITES - 1)).body?.data?.llmAnalysis).not.toBeNull();
+    expect((await read(0)).body?.data).toEqual({ llmAnalysis: null });
+    expect(gateway.memoryMiB().peak).toBeLessThan(HEAP_MIB + 200);
+  }, 60_000);
+});
+
 describe('5. expensive reads on the in-memory store', () => {
   // Without Redis there is no round trip to bound a read: 200 aliases of a 5000-bar range, each
   // with its own limit so that none is shared, asked the process to build a million bars. And one

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_QUERY } from '../src/example-query.js';
 import { ADMIN_TOKEN, WRITER_TOKEN } from './support/gateway.js';
@@ -105,6 +105,32 @@ describe('the gateway as npm start runs it: compiled to dist/ and run by node al
     expect(gateway.listening).toMatchObject({ store: 'memory' });
     expect(await gql(gateway.url, TICKER, { symbol: 'BTC/USDT' })).toEqual({ status: 200, data: { ticker: null } });
   });
+});
+
+describe('npm start', () => {
+  it('runs the gateway with the V8 heap bound of MAX_HEAP_MB, and passes SIGTERM on to it', async () => {
+    const npm = spawn('npm', ['start', '--silent'], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH']!, HOME: process.env['HOME'] ?? ROOT, PORT: '0', HOST: '127.0.0.1', MAX_HEAP_MB: '200' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const started: Run = { child: npm, output: { stdout: '', stderr: '' }, closed: new Promise((resolve) => npm.once('close', (code, signal) => resolve({ code, signal }))) };
+    npm.stdout.on('data', (chunk) => (started.output.stdout += chunk));
+    npm.stderr.on('data', (chunk) => (started.output.stderr += chunk));
+    try {
+      const lines = () => started.output.stdout.split('\n').slice(0, -1).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+      const listening = await waitFor(started, () => lines().find((entry) => typeof entry.url === 'string'));
+      // V8's limit is the old space asked for plus its young generation (a few tens of MiB).
+      expect(listening.heapLimitMb).toBeGreaterThanOrEqual(200);
+      expect(listening.heapLimitMb).toBeLessThan(300);
+      expect(lines().filter((entry) => String(entry.msg).includes('not bounded'))).toEqual([]);
+      npm.kill('SIGTERM');
+      expect(await exitOf(started)).toEqual({ code: 0, signal: null });
+      expect(lines().some((entry) => entry.msg === 'shutting down')).toBe(true);
+    } finally {
+      kill(npm);
+    }
+  }, 90_000);
 });
 
 describe('the gateway started with REDIS_URL', () => {
