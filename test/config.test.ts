@@ -50,6 +50,12 @@ describe('loadConfig', () => {
     ['BARS_MAX_PER_SERIES', '1', { barsMaxPerSeries: 1 }],
     ['BARS_MAX_PER_SERIES', '20000', { barsMaxPerSeries: 20_000 }],
     ['MEMORY_MAX_KEYS', '5000', { memoryMaxKeys: 5000 }],
+    ['MAX_READ_COST', '500', { maxReadCost: 500 }],
+    ['MAX_RESPONSE_BYTES', '65536', { maxResponseBytes: 65_536 }],
+    ['MAX_HEAP_MB', '256', { maxHeapMb: 256 }],
+    ['REDIS_READ_MAX_MS', '2000', { redisReadMaxMs: 2000 }],
+    ['MAX_CONNECTIONS', '64', { http: expect.objectContaining({ maxConnections: 64 }) }],
+    ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '1000', { http: expect.objectContaining({ keepAliveTimeoutMs: 1000 }) }],
     ['LOG_LEVEL', 'debug', { logLevel: 'debug' }],
     ['NODE_ENV', 'production', { production: true }],
   ];
@@ -115,6 +121,10 @@ describe('loadConfig with a bad value', () => {
     ),
     ['BARS_MAX_PER_SERIES', '0', INTEGER(1, 1_000_000), '"0"'],
     ['MEMORY_MAX_KEYS', '0', INTEGER(1, 100_000_000), '"0"'],
+    ['MAX_READ_COST', '0', INTEGER(1, 10_000_000), '"0"'],
+    ['MAX_HEAP_MB', '32', INTEGER(64, 65_536), '"32"'],
+    ['HTTP_HEADERS_TIMEOUT_MS', '50', INTEGER(100, 600_000), '"50"'],
+    ['MAX_CONNECTIONS', '0', INTEGER(1, 1_000_000), '"0"'],
     ['LOG_LEVEL', 'verbose', 'one of fatal, error, warn, info, debug, trace, silent', '"verbose"'],
   ];
 
@@ -137,6 +147,25 @@ describe('loadConfig with a bad value', () => {
 
     expect(error.message).toMatch(/^ADMIN_TOKEN: expected at least 16 characters with no white space, received /);
     expect(error.message).not.toContain('with spaces');
+  });
+
+  it.each([
+    [{ HTTP_REQUEST_TIMEOUT_MS: '5000' }, 'HTTP_REQUEST_TIMEOUT_MS: expected at least HTTP_HEADERS_TIMEOUT_MS (10000), received "5000"'],
+    [{ REDIS_READ_TIMEOUT_MS: '200', REDIS_READ_MAX_MS: '100' }, 'REDIS_READ_MAX_MS: expected at least REDIS_READ_TIMEOUT_MS (200), received "100"'],
+  ])('rejects a limit shorter than the one it contains: %j', (env, message) => {
+    expect(configErrorOf(env).message).toBe(message);
+  });
+
+  it('gives the new bounds their documented defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      memoryMaxBytes: 64 * 1024 * 1024,
+      maxReadCost: 10_000,
+      maxResponseBytes: 8 * 1024 * 1024,
+      maxHeapMb: 512,
+      redisReadMaxMs: 1000,
+      limits: expect.objectContaining({ tokens: 20_000 }),
+      http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000, maxConnections: 1000 },
+    });
   });
 
   it('rejects a WRITER_TOKEN equal to ADMIN_TOKEN without echoing it', () => {
