@@ -45,7 +45,7 @@ export function coded(code: ErrorCode, message: string) {
 }
 
 /** A short, printable rendering of what a client sent, for error messages. */
-export function describeValue(value: unknown): string {
+function describeValue(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;

@@ -1,4 +1,5 @@
 import { createGraphQLError } from 'graphql-yoga';
+import type { ErrorCode } from './errors.js';
 
 /**
  * The rejection of an operation too big or too deep to run: `${subject}: expected ${expected},
@@ -10,6 +11,6 @@ import { createGraphQLError } from 'graphql-yoga';
  */
 export function operationTooComplex(subject: string, expected: string, received: string | number) {
   return createGraphQLError(`${subject}: expected ${expected}, received ${received}`, {
-    extensions: { code: 'OPERATION_TOO_COMPLEX', http: { spec: true, status: 400 } },
+    extensions: { code: 'OPERATION_TOO_COMPLEX' satisfies ErrorCode, http: { spec: true, status: 400 } },
   });
 }

@@ -1,5 +1,6 @@
 import { BREAK, GraphQLError, Kind, visit, type ASTNode, type DocumentNode, type ValueNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { ErrorCode } from './errors.js';
 
 /**
  * graphql-js reports a bad literal argument as `Expected value of type "X", found ...; <reason>`,
@@ -34,7 +35,7 @@ function withVariableCode(error: GraphQLError): GraphQLError {
     source: error.source,
     positions: error.positions,
     originalError: error.originalError,
-    extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+    extensions: { ...error.extensions, code: 'BAD_USER_INPUT' satisfies ErrorCode },
   });
 }
 
@@ -57,7 +58,7 @@ function renamed(errors: readonly Error[], document: DocumentNode): Error[] {
       source: error.source,
       positions: error.positions,
       originalError: error.originalError,
-      extensions: { ...error.extensions, code: error.extensions['code'] ?? 'BAD_USER_INPUT' },
+      extensions: { ...error.extensions, code: error.extensions['code'] ?? ('BAD_USER_INPUT' satisfies ErrorCode) },
     });
   });
 }

@@ -1,5 +1,6 @@
 import { IncomingMessage } from 'node:http';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { ErrorCode } from './errors.js';
 
 export interface BodyLimitOptions {
   /**
@@ -73,6 +74,6 @@ async function* countedUpTo(maxBytes: number, body: ReadableStream<Uint8Array>):
 
 function payloadTooLarge(maxBytes: number, received: string) {
   return createGraphQLError(`request body: expected at most ${maxBytes} bytes (MAX_BODY_BYTES), received ${received}`, {
-    extensions: { code: 'PAYLOAD_TOO_LARGE', http: { status: 413, headers: { connection: 'close' } } },
+    extensions: { code: 'PAYLOAD_TOO_LARGE' satisfies ErrorCode, http: { status: 413, headers: { connection: 'close' } } },
   });
 }

@@ -1,5 +1,6 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { ErrorCode } from './errors.js';
 
 export interface CsrfPreventionOptions {
   /**
@@ -29,7 +30,7 @@ export function useCsrfPrevention({ requestHeaders = ['x-graphql-yoga-csrf'] }: 
         throw createGraphQLError(
           `request: expected header ${requestHeaders.join(' or ')} on a GET, or on a POST of a form, ` +
             `text/plain or no content-type (a JSON POST needs none), received none`,
-          { extensions: { code: 'CSRF_HEADER_MISSING', http: { status: 403 } } },
+          { extensions: { code: 'CSRF_HEADER_MISSING' satisfies ErrorCode, http: { status: 403 } } },
         );
       }
     },

@@ -1,4 +1,5 @@
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import type { ErrorCode } from './errors.js';
 
 export interface VariablesLimitOptions {
   /**
@@ -64,12 +65,12 @@ function loneSurrogateIn(value: unknown, path: string): string | undefined {
 
 function badVariable(path: string, expected: string, received: string) {
   return createGraphQLError(`${path}: expected ${expected}, received ${received}`, {
-    extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+    extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, http: { status: 400 } },
   });
 }
 
 function tooLarge(maxBytes: number, received: string) {
   return createGraphQLError(`variables: expected at most ${maxBytes} bytes of JSON (MAX_VARIABLES_BYTES), received ${received}`, {
-    extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
+    extensions: { code: 'BAD_USER_INPUT' satisfies ErrorCode, http: { status: 400 } },
   });
 }

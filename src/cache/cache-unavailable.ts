@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import type { ErrorCode } from '../errors.js';
 
 /**
  * The cache could not be reached in time: Redis is down, frozen, slow, or the circuit breaker
@@ -18,7 +19,7 @@ export class CacheUnavailableError extends GraphQLError {
   readonly busy: boolean;
 
   constructor(reason: string, { cause, busy = false }: { cause?: unknown; busy?: boolean } = {}) {
-    super(`cache unavailable: ${reason}`, { extensions: { code: 'CACHE_UNAVAILABLE' } });
+    super(`cache unavailable: ${reason}`, { extensions: { code: 'CACHE_UNAVAILABLE' satisfies ErrorCode } });
     this.busy = busy;
     if (cause !== undefined) Object.defineProperty(this, 'cause', { value: cause, enumerable: false });
   }

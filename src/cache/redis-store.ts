@@ -310,6 +310,6 @@ function resultsOf(replies: Array<[Error | null, unknown]> | null): unknown[] {
 }
 
 /** Escapes the characters `SCAN MATCH` treats as a pattern, so a prefix only matches itself. */
-export function escapeGlob(text: string): string {
+function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }

@@ -9,7 +9,7 @@ import { isCanonicalIsoDate } from './iso-date.js';
 
 // No `{ } * ? [ ] \` or white space: a symbol goes verbatim into a key's hash tag, so it must
 // never open a second tag or read as a SCAN pattern.
-export const SYMBOL_PATTERN = /^[A-Za-z0-9._/:-]{1,64}$/;
+const SYMBOL_PATTERN = /^[A-Za-z0-9._/:-]{1,64}$/;
 
 export function isMarketSymbol(value: unknown): value is string {
   return typeof value === 'string' && SYMBOL_PATTERN.test(value);

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { GraphQLResolveInfo } from 'graphql';
 import { coded } from '../errors.js';
 
-export type Role = 'writer' | 'admin';
+type Role = 'writer' | 'admin';
 
 export interface AuthState {
   role: Role | null;
@@ -44,7 +44,7 @@ function digest(text: string): Buffer {
 }
 
 /** The error for a mutation the request may not run: `UNAUTHENTICATED` or `FORBIDDEN`. */
-export function authError(auth: AuthState, required: Role, info: GraphQLResolveInfo) {
+function authError(auth: AuthState, required: Role, info: GraphQLResolveInfo) {
   const field = `${info.parentType.name}.${info.fieldName}`;
   const tokens = required === 'admin' ? 'ADMIN_TOKEN' : 'WRITER_TOKEN or ADMIN_TOKEN';
   if (auth.role === 'writer' && required === 'admin') {

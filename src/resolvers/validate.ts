@@ -8,7 +8,7 @@ import { badUserInput } from '../errors.js';
 
 export const MAX_BARS_LIMIT = 5000;
 export const MAX_SYMBOLS = 500;
-export const MAX_BARS_PER_WRITE = 5000;
+const MAX_BARS_PER_WRITE = 5000;
 export const MAX_TTL_SECONDS = 31_536_000;
 const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const HASH_PATTERN = /^[0-9a-f]{64}$/i;
@@ -54,7 +54,7 @@ export function checkFearGreedValue(value: number) {
 }
 
 /** How far ahead of now a market time may lie: clocks disagree, markets do not trade in the future. */
-export const MAX_TIME_AHEAD_MS = 24 * 60 * 60 * 1000;
+const MAX_TIME_AHEAD_MS = 24 * 60 * 60 * 1000;
 const EARLIEST_TIME = new Date(0);
 
 /**

@@ -7,7 +7,7 @@ import { checkBars, checkTtl } from '../resolvers/validate.js';
 import { builder } from './builder.js';
 import { InvalidationResult } from './invalidation.js';
 
-export const BarType = builder.objectRef<Output<Bar> & { stale?: boolean }>('Bar').implement({
+const BarType = builder.objectRef<Output<Bar> & { stale?: boolean }>('Bar').implement({
   description: 'One OHLCV candle of a symbol at a timeframe.',
   fields: (t) => ({
     symbol: t.expose('symbol', { type: 'MarketSymbol' }),

@@ -9,7 +9,7 @@ import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
 
-export const FearGreedType = builder.objectRef<Output<Stamped<FearGreed>>>('FearGreed').implement({
+const FearGreedType = builder.objectRef<Output<Stamped<FearGreed>>>('FearGreed').implement({
   description: 'The crypto Fear & Greed index: 0 (extreme fear) to 100 (extreme greed).',
   interfaces: [Cached],
   fields: (t) => ({

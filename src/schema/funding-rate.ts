@@ -9,7 +9,7 @@ import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
 
-export const FundingRateType = builder.objectRef<Output<Stamped<FundingRate>>>('FundingRate').implement({
+const FundingRateType = builder.objectRef<Output<Stamped<FundingRate>>>('FundingRate').implement({
   description: "A perpetual swap's current funding rate.",
   interfaces: [Cached],
   fields: (t) => ({

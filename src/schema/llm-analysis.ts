@@ -9,7 +9,7 @@ import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
 
-export const LlmAnalysisType = builder.objectRef<Output<Stamped<LlmAnalysis>>>('LlmAnalysis').implement({
+const LlmAnalysisType = builder.objectRef<Output<Stamped<LlmAnalysis>>>('LlmAnalysis').implement({
   description: 'The cached result of an LLM analysis, keyed by type and the SHA-256 of its input.',
   interfaces: [Cached],
   fields: (t) => ({

@@ -9,7 +9,7 @@ import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
 
-export const TickerType = builder.objectRef<Output<Stamped<Ticker>>>('Ticker').implement({
+const TickerType = builder.objectRef<Output<Stamped<Ticker>>>('Ticker').implement({
   description: "A symbol's last price and 24-hour statistics.",
   interfaces: [Cached],
   fields: (t) => ({
