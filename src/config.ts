@@ -160,7 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production,
     maxHeapMb: integer('MAX_HEAP_MB', 512, 64, 65_536),
     redisReadTimeoutMs,
-    redisReadMaxMs: atLeast('REDIS_READ_MAX_MS', integer('REDIS_READ_MAX_MS', 1000, 1, 60_000), 'REDIS_READ_TIMEOUT_MS', redisReadTimeoutMs),
+    redisReadMaxMs: atLeast('REDIS_READ_MAX_MS', integer('REDIS_READ_MAX_MS', 5000, 1, 60_000), 'REDIS_READ_TIMEOUT_MS', redisReadTimeoutMs),
     redisWriteTimeoutMs: integer('REDIS_WRITE_TIMEOUT_MS', 500, 1, 60_000),
     circuitOpenMs: integer('CIRCUIT_OPEN_MS', 250, 1, 60_000),
     staleTierMaxBytes: integer('STALE_TIER_MAX_BYTES', 16 * 1024 * 1024, 0, 1024 * 1024 * 1024),

@@ -162,7 +162,7 @@ describe('loadConfig with a bad value', () => {
       maxReadCost: 10_000,
       maxResponseBytes: 8 * 1024 * 1024,
       maxHeapMb: 512,
-      redisReadMaxMs: 1000,
+      redisReadMaxMs: 5000,
       limits: expect.objectContaining({ tokens: 20_000 }),
       http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000, maxConnections: 1000 },
     });

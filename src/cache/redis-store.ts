@@ -96,7 +96,7 @@ export interface RedisStoreOptions {
   /**
    * Most a read may take while Redis keeps sending (a large reply, a busy connection); past it,
    * it fails as busy, which does not count as Redis being down.
-   * @default 1000
+   * @default 5000
    */
   readMaxMs?: number;
   /**
@@ -116,7 +116,7 @@ export function createRedisStore({
   redis,
   bulkRedis = redis,
   readTimeoutMs = 50,
-  readMaxMs = 1000,
+  readMaxMs = 5000,
   writeTimeoutMs = 500,
 }: RedisStoreOptions): CacheStore {
   redis.defineCommand('mdcSetBefore', { numberOfKeys: 1, lua: SET_BEFORE });
@@ -214,7 +214,7 @@ interface Deadline {
   silenceMs: number;
   /** Fail as busy past this long, even while the connection keeps receiving. */
   maxMs?: number;
-  /** How many times the connection has received data so far. */
+  /** How many chunks the connection has received so far. */
   progress?: () => number;
   /** What waited, for the message: `a read`. */
   what: string;
@@ -234,25 +234,33 @@ interface Deadline {
  */
 async function answered<T>(command: () => Promise<T>, { silenceMs, maxMs = silenceMs, progress, what, limitMs = silenceMs }: Deadline): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let settled = false;
   const startedAt = performance.now();
+  // When the connection was last seen to have received something: a check that finds the count
+  // of chunks moved takes its own time as that moment.
   let seen = progress?.();
+  let heardAt = startedAt;
   const timeout = new Promise<never>((_, reject) => {
     // After a stall of the event loop (a long GC, a CPU-bound request), Node runs expired timers
     // before it reads the sockets: an answer Redis sent in time would lose to its own timeout.
     // Deferring the check to the check phase lets the poll phase deliver that answer first.
     const check = () => {
-      const now = progress?.();
-      const elapsedMs = performance.now() - startedAt;
-      if (now === seen) {
+      if (settled) return;
+      const now = performance.now();
+      const count = progress?.();
+      if (count !== seen) {
+        seen = count;
+        heardAt = now;
+      }
+      if (now - heardAt >= silenceMs) {
         reject(new CacheUnavailableError(`Redis did not answer ${what} within ${limitMs} ms`));
-      } else if (elapsedMs >= maxMs) {
+      } else if (now - startedAt >= maxMs) {
         reject(new CacheUnavailableError(`Redis did not finish ${what} within ${maxMs} ms`, { busy: true }));
       } else {
-        seen = now;
-        timer = setTimeout(() => setImmediate(check), Math.min(silenceMs, maxMs - elapsedMs));
+        timer = setTimeout(() => setImmediate(check), Math.min(silenceMs - (now - heardAt), maxMs - (now - startedAt)));
       }
     };
-    timer = setTimeout(() => setImmediate(check), silenceMs);
+    timer = setTimeout(() => setImmediate(check), Math.min(silenceMs, maxMs));
   });
   try {
     return await Promise.race([command(), timeout]);
@@ -262,6 +270,7 @@ async function answered<T>(command: () => Promise<T>, { silenceMs, maxMs = silen
     // for the log (the cause), not for clients.
     throw new CacheUnavailableError('Redis is not connected', { cause: error });
   } finally {
+    settled = true;
     clearTimeout(timer);
   }
 }
