@@ -8,12 +8,13 @@ import { commandsDuring, startRedisServer, type RedisServer } from './support/re
 /**
  * The property the gateway is built around: however many fields, aliases and list entries a
  * query has, its point reads cost one MGET and its bar ranges one pipeline. Counted at the real
- * Redis with INFO commandstats, and at the store boundary by recording calls.
+ * Redis with INFO commandstats, and at the store boundary by recording calls, on both read paths:
+ * read plans, and the executor with its per-request DataLoaders (READ_PLANS=false).
  */
 let server: RedisServer;
 let redis: Redis;
 let store: ReturnType<typeof recordingStore>;
-let gateway: TestGateway;
+const gateways: Record<string, TestGateway> = {};
 
 const SYMBOLS = Array.from({ length: 50 }, (_, i) => `S${String(i).padStart(2, '0')}/USDT`);
 
@@ -21,7 +22,9 @@ beforeAll(async () => {
   server = await startRedisServer();
   redis = server.client();
   store = recordingStore(createRedisStore({ redis }));
-  gateway = testGateway(store);
+  gateways['plans'] = testGateway(store);
+  gateways['executor'] = testGateway(store, { READ_PLANS: 'false' });
+  const gateway = gateways['plans'];
   for (const [i, symbol] of SYMBOLS.entries()) {
     await gateway.gql(`mutation($s: MarketSymbol!, $l: Float!) { putTicker(ticker: { symbol: $s, last: $l }, ttlSeconds: 600) { symbol } putFundingRate(fundingRate: { symbol: $s, rate: 0.0001 }, ttlSeconds: 600) { rate } }`, { s: symbol, l: i }, WRITER_TOKEN);
   }
@@ -36,7 +39,13 @@ beforeEach(() => void store.calls.splice(0));
 
 const callsOf = (method: string) => store.calls.filter((call) => call.method === method);
 
-describe('a request', () => {
+describe.each([
+  ['answered by a read plan', 'plans'],
+  ['answered by the executor (READ_PLANS=false)', 'executor'],
+])('a request %s', (_path, name) => {
+  let gateway: TestGateway;
+  beforeAll(() => void (gateway = gateways[name]!));
+
   it('serves 50 tickers, 50 funding rates and fearGreed with one MGET and no GET', async () => {
     const fundingFields = SYMBOLS.map((s, i) => `f${i}: fundingRate(symbol: "${s}") { rate }`).join('\n');
     let response: GraphQLResponse | undefined;
@@ -92,9 +101,22 @@ describe('a request', () => {
 
   it('never reuses another request’s reads: each request has its own loaders', async () => {
     const query = `{ ticker(symbol: "S03/USDT") { last } }`;
+    const put = (last: number) =>
+      gateway.gql(`mutation($l: Float!) { putTicker(ticker: { symbol: "S03/USDT", last: $l }, ttlSeconds: 600) { last } }`, { l: last }, WRITER_TOKEN);
+    await put(3);
     expect((await gateway.gql(query)).data.ticker).toEqual({ last: 3 });
-    await gateway.gql(`mutation { putTicker(ticker: { symbol: "S03/USDT", last: 333 }, ttlSeconds: 600) { last } }`, undefined, WRITER_TOKEN);
+    await put(333);
     expect((await gateway.gql(query)).data.ticker).toEqual({ last: 333 });
     expect(callsOf('getMany')).toHaveLength(2);
+    await put(3);
+  });
+
+  it('batches each of two concurrent requests on its own: one MGET each, never one for both', async () => {
+    const [a, b] = await Promise.all([
+      gateway.gql(`{ ticker(symbol: "S04/USDT") { last } }`),
+      gateway.gql(`{ ticker(symbol: "S05/USDT") { last } }`),
+    ]);
+    expect([a.data.ticker, b.data.ticker]).toEqual([{ last: 4 }, { last: 5 }]);
+    expect(callsOf('getMany').map((call) => call.args[0]).sort()).toEqual([['mdc:v1:ticker:{S04/USDT}'], ['mdc:v1:ticker:{S05/USDT}']]);
   });
 });
