@@ -26,7 +26,7 @@ export function run(file: string, env: Record<string, string>): Run {
 }
 
 /** The first defined `find()` as output arrives; rejects if the process ends first or time runs out. */
-export function waitFor<T>({ child, output, closed }: Run, find: () => T | undefined): Promise<T> {
+export function waitFor<T>({ child, output, closed }: Run, find: () => T | undefined, timeoutMs = START_TIMEOUT_MS): Promise<T> {
   let check = () => {};
   let timer: NodeJS.Timeout | undefined;
   const found = new Promise<T>((resolve) => {
@@ -41,7 +41,7 @@ export function waitFor<T>({ child, output, closed }: Run, find: () => T | undef
     throw new Error(`the process exited (code ${code}) before starting; stderr: ${output.stderr}`);
   });
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no start-up line within ${START_TIMEOUT_MS} ms; stderr: ${output.stderr}`)), START_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`no start-up line within ${timeoutMs} ms; stderr: ${output.stderr}`)), timeoutMs);
   });
   return Promise.race([found, ended, timeout]).finally(() => {
     clearTimeout(timer);
