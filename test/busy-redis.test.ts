@@ -86,4 +86,19 @@ describe('a read of a reply that arrives slowly but steadily', () => {
     }
     expect(breaker.state()).toBe('closed');
   });
+
+  it('fails a write as busy when its deadline passes while replies are still arriving, without opening the circuit', async () => {
+    const breaker = createCircuitBreakerStore(createRedisStore({ redis: client, readTimeoutMs: 50, readMaxMs: 5000, writeTimeoutMs: 20 }));
+    for (let i = 0; i < 4; i++) {
+      const reading = breaker.rangeMany([range]); // about 300 ms of reply queued ahead of the write's
+      const failure = await breaker.set(`written-${i}`, 'value', 60_000).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(CacheUnavailableError);
+      expect((failure as CacheUnavailableError).busy).toBe(true);
+      expect(await reading).toEqual([expect.any(Array)]);
+    }
+    expect(breaker.state()).toBe('closed');
+  });
 });

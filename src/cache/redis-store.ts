@@ -133,28 +133,35 @@ export function createRedisStore({
   };
   redis.on('ready', () => void measureClock().catch(() => {}));
 
-  const progressOf = new Map([redis, bulkRedis].map((client) => [client, watchProgress(client)]));
-  const read = <T>(client: Redis, command: () => Promise<T>) =>
-    answered(command, { silenceMs: readTimeoutMs, maxMs: readMaxMs, progress: progressOf.get(client)!, what: 'a read' });
+  // Redis is alive while either connection hears from it: busy writing megabytes of ranges to one,
+  // it may leave the other silent for longer than a read's timeout, and that is load, not an outage.
+  const heard = [...new Set([redis, bulkRedis])].map(watchProgress);
+  const progress = () => heard.reduce((chunks, count) => chunks + count(), 0);
+  const read = <T>(command: () => Promise<T>) => answered(command, { silenceMs: readTimeoutMs, maxMs: readMaxMs, progress, what: 'a read' });
   const write = <T>(command: (deadlineMs: number) => Promise<T>) =>
     answered(() => command(Date.now() + clockOffsetMs + writeTimeoutMs), {
+      // A write never waits past its deadline, busy or not; busy, its failure does not count.
       silenceMs: writeTimeoutMs + WRITE_REPLY_GRACE_MS,
+      maxMs: writeTimeoutMs + WRITE_REPLY_GRACE_MS,
+      progress,
       limitMs: writeTimeoutMs,
       what: 'a write',
     });
+  // Redis answered, so it is alive: a write it ran too late failed for load, not for an outage.
+  const tooLate = (what: string) => new CacheUnavailableError(`${what} reached Redis after its deadline`, { busy: true });
   const applied = <T>(result: T | null | -1 | 0, what: string): T => {
-    if (result === null || result === -1 || result === 0) throw new CacheUnavailableError(`${what} reached Redis after its deadline`);
+    if (result === null || result === -1 || result === 0) throw tooLate(what);
     return result;
   };
 
   return {
     async getMany(keys) {
-      return keys.length === 0 ? [] : read(redis, () => redis.mget(...keys));
+      return keys.length === 0 ? [] : read(() => redis.mget(...keys));
     },
 
     async rangeMany(ranges) {
       if (ranges.length === 0) return [];
-      return read(bulkRedis, async () => {
+      return read(async () => {
         const pipeline = bulkRedis.pipeline();
         for (const range of ranges) addRange(pipeline, range);
         // A key of the wrong type fails its own range only: it reads as `null`, to be discarded.
@@ -170,7 +177,7 @@ export function createRedisStore({
       if (members.length === 0) return 0;
       const pairs = members.flatMap(({ score, member }) => [score, member]);
       const kept = await write((deadlineMs) => redis.mdcUpsertSeries(key, latestKey, ttlMs, maxMembers, deadlineMs, ...pairs));
-      if (kept === -1) throw new CacheUnavailableError('the bar write reached Redis after its deadline');
+      if (kept === -1) throw tooLate('the bar write');
       return kept;
     },
 
@@ -218,7 +225,7 @@ interface Deadline {
   progress?: () => number;
   /** What waited, for the message: `a read`. */
   what: string;
-  /** The limit the message names, when not `silenceMs` (a write's deadline, less the reply's trip). */
+  /** The limit the messages name, when not `silenceMs` and `maxMs` (a write's deadline, less the reply's trip). */
   limitMs?: number;
 }
 
@@ -232,7 +239,7 @@ interface Deadline {
  * its connection keeps receiving, a read waits on, up to `maxMs`, and only then fails, marked busy
  * so that the circuit breaker does not take a client's heavy reads for an outage.
  */
-async function answered<T>(command: () => Promise<T>, { silenceMs, maxMs = silenceMs, progress, what, limitMs = silenceMs }: Deadline): Promise<T> {
+async function answered<T>(command: () => Promise<T>, { silenceMs, maxMs = silenceMs, progress, what, limitMs }: Deadline): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   let settled = false;
   const startedAt = performance.now();
@@ -253,9 +260,9 @@ async function answered<T>(command: () => Promise<T>, { silenceMs, maxMs = silen
         heardAt = now;
       }
       if (now - heardAt >= silenceMs) {
-        reject(new CacheUnavailableError(`Redis did not answer ${what} within ${limitMs} ms`));
+        reject(new CacheUnavailableError(`Redis did not answer ${what} within ${limitMs ?? silenceMs} ms`));
       } else if (now - startedAt >= maxMs) {
-        reject(new CacheUnavailableError(`Redis did not finish ${what} within ${maxMs} ms`, { busy: true }));
+        reject(new CacheUnavailableError(`Redis did not finish ${what} within ${limitMs ?? maxMs} ms`, { busy: true }));
       } else {
         timer = setTimeout(() => setImmediate(check), Math.min(silenceMs - (now - heardAt), maxMs - (now - startedAt)));
       }
