@@ -3,7 +3,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_QUERY } from '../src/example-query.js';
 import { ADMIN_TOKEN, WRITER_TOKEN } from './support/gateway.js';
-import { exitOf, kill, ROOT, run, waitFor, type Run } from './support/process.js';
+import { exitOf, kill, logLines, ROOT, run, startupLine, type Run } from './support/process.js';
 import { freePort, startRedisServer, type RedisServer } from './support/redis-server.js';
 
 // `npm start` as an operator runs it: a real process, configured only through its environment.
@@ -23,15 +23,7 @@ interface Gateway extends Run {
 async function startGateway(env: Record<string, string>, file = 'src/main.ts'): Promise<Gateway> {
   const started = run(file, { PORT: '0', HOST: '127.0.0.1', ...env });
   try {
-    // Complete lines only: a chunk may end in the middle of one.
-    const listening = await waitFor(started, () =>
-      started.output.stdout
-        .split('\n')
-        .slice(0, -1)
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line))
-        .find((entry) => typeof entry.url === 'string'),
-    );
+    const listening = await startupLine(started);
     return { ...started, listening, url: listening.url };
   } catch (error) {
     kill(started.child);
@@ -118,9 +110,9 @@ describe('npm start', () => {
     npm.stdout.on('data', (chunk) => (started.output.stdout += chunk));
     npm.stderr.on('data', (chunk) => (started.output.stderr += chunk));
     try {
-      const lines = () => started.output.stdout.split('\n').slice(0, -1).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+      const lines = () => logLines(started);
       // npm start compiles first: seconds on a busy machine, unless dist/ is current (incremental).
-      const listening = await waitFor(started, () => lines().find((entry) => typeof entry.url === 'string'), 75_000);
+      const listening = await startupLine(started, 75_000);
       // V8's limit is the old space asked for plus its young generation (a few tens of MiB).
       expect(listening.heapLimitMb).toBeGreaterThanOrEqual(200);
       expect(listening.heapLimitMb).toBeLessThan(300);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { kill, run, waitFor, type Run } from './process.js';
+import { kill, run, startupLine, type Run } from './process.js';
 
 /**
  * The gateway as its own process (`src/main.ts` through tsx), with a bounded V8 heap, for attacks
@@ -26,16 +26,7 @@ export async function startChildGateway(env: Record<string, string>, { heapMiB }
     ...env,
   });
   try {
-    // Complete lines only: a chunk may end in the middle of one.
-    const url = await waitFor(started, () =>
-      started.output.stdout
-        .split('\n')
-        .slice(0, -1)
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { url?: unknown })
-        .map((entry) => entry.url)
-        .find((value): value is string => typeof value === 'string'),
-    );
+    const { url } = await startupLine(started);
     const pid = started.child.pid!;
     const alive = () => started.child.exitCode === null && started.child.signalCode === null;
     return {

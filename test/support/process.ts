@@ -61,3 +61,18 @@ export function exitOf({ closed }: Run): Promise<Awaited<Run['closed']>> {
 export function kill(child: ChildProcess | undefined) {
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
+
+/** The JSON lines the process has written to stdout so far: complete lines only, as a chunk may end mid-line. */
+export function logLines({ output }: Run): Array<Record<string, any>> {
+  return output.stdout
+    .split('\n')
+    .slice(0, -1)
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, any>);
+}
+
+/** The gateway's start-up line (the one announcing its `url`), once it is written. */
+export function startupLine(started: Run, timeoutMs?: number): Promise<Record<string, any> & { url: string }> {
+  return waitFor(started, () => logLines(started).find((entry): entry is Record<string, any> & { url: string } => typeof entry['url'] === 'string'), timeoutMs);
+}
+
