@@ -357,7 +357,9 @@ describe('a read Redis answers within the read timeout while the gateway is busy
     const answers: string[] = [];
     for (let attempt = 0; attempt < 3; attempt++) {
       const pending = gateway.gql(READ_WARM);
-      await sleep(10);
+      // Long enough for the read to reach Redis and its answer the proxy (on a busy machine, 10 ms
+      // was sometimes not): the stall must come after Redis answered, or it is not what is tested.
+      await sleep(25);
       const busyUntil = performance.now() + 90;
       while (performance.now() < busyUntil) {
         // busy, as in a long garbage collection

@@ -75,6 +75,8 @@ return 0
 `;
 
 const SCAN_BATCH = 500;
+/** How late a time-limit check may run before the process counts as having been stalled, not listening. */
+const STALL_MS = 10;
 /** How long after its deadline a write's reply may still arrive: the reply's trip back. */
 const WRITE_REPLY_GRACE_MS = 100;
 
@@ -247,13 +249,26 @@ async function answered<T>(command: () => Promise<T>, { silenceMs, maxMs = silen
   // of chunks moved takes its own time as that moment.
   let seen = progress?.();
   let heardAt = startedAt;
+  let dueAt = 0;
+  let graced = false;
   const timeout = new Promise<never>((_, reject) => {
     // After a stall of the event loop (a long GC, a CPU-bound request), Node runs expired timers
     // before it reads the sockets: an answer Redis sent in time would lose to its own timeout.
-    // Deferring the check to the check phase lets the poll phase deliver that answer first.
+    // Deferring the check to the check phase lets the poll phase deliver that answer first, and a
+    // check that runs late (the process was not listening) looks again once before it judges.
+    const arm = (delayMs: number) => {
+      dueAt = performance.now() + delayMs;
+      timer = setTimeout(() => setImmediate(check), delayMs);
+    };
     const check = () => {
       if (settled) return;
       const now = performance.now();
+      if (now - dueAt > STALL_MS && !graced) {
+        graced = true;
+        arm(STALL_MS);
+        return;
+      }
+      graced = false;
       const count = progress?.();
       if (count !== seen) {
         seen = count;
@@ -264,10 +279,10 @@ async function answered<T>(command: () => Promise<T>, { silenceMs, maxMs = silen
       } else if (now - startedAt >= maxMs) {
         reject(new CacheUnavailableError(`Redis did not finish ${what} within ${limitMs ?? maxMs} ms`, { busy: true }));
       } else {
-        timer = setTimeout(() => setImmediate(check), Math.min(silenceMs - (now - heardAt), maxMs - (now - startedAt)));
+        arm(Math.min(silenceMs - (now - heardAt), maxMs - (now - startedAt)));
       }
     };
-    timer = setTimeout(() => setImmediate(check), Math.min(silenceMs, maxMs));
+    arm(Math.min(silenceMs, maxMs));
   });
   try {
     return await Promise.race([command(), timeout]);
