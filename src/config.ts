@@ -1,4 +1,5 @@
 import { DEFAULT_TTL_SECONDS, type TtlPolicy } from './cache/ttl-policy.js';
+import { DEFAULTS } from './defaults.js';
 
 /** The gateway's settings, parsed from the environment once at start-up and frozen. */
 export interface Config {
@@ -63,8 +64,8 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const MAX_TTL_SECONDS = 31_536_000;
-const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+const MAX_TTL_SECONDS = DEFAULTS.cache.maxTtlSeconds;
+const NAME_PATTERN = DEFAULTS.namePattern;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const MIN_TOKEN_LENGTH = 16;
 
@@ -121,7 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Never echo credentials: everything up to the last '@' may be a password.
     fail('REDIS_URL', 'a redis:// or rediss:// URL', redisUrl.replace(/^.*@/, '***@'));
   }
-  const logLevel = read('LOG_LEVEL') ?? 'info';
+  const logLevel = read('LOG_LEVEL') ?? DEFAULTS.process.logLevel;
   if (!LOG_LEVELS.includes(logLevel)) fail('LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
 
   const writerToken = token('WRITER_TOKEN');
@@ -135,20 +136,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value < otherValue) fail(variable, `at least ${other} (${otherValue})`, String(value));
     return value;
   };
-  const redisReadTimeoutMs = integer('REDIS_READ_TIMEOUT_MS', 50, 1, 60_000);
-  const headersTimeoutMs = integer('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const redisReadTimeoutMs = integer('REDIS_READ_TIMEOUT_MS', DEFAULTS.redis.readTimeoutMs, 1, 60_000);
+  const headersTimeoutMs = integer('HTTP_HEADERS_TIMEOUT_MS', DEFAULTS.http.headersTimeoutMs, 100, 600_000);
 
   return Object.freeze({
-    host: read('HOST') ?? '0.0.0.0',
-    port: integer('PORT', 4000, 0, 65_535),
+    host: read('HOST') ?? DEFAULTS.http.host,
+    port: integer('PORT', DEFAULTS.http.port, 0, 65_535),
     redisUrl,
-    namespace: name('CACHE_NAMESPACE', 'mdc'),
-    version: name('CACHE_VERSION', 'v1'),
+    namespace: name('CACHE_NAMESPACE', DEFAULTS.cache.namespace),
+    version: name('CACHE_VERSION', DEFAULTS.cache.version),
     writerToken,
     adminToken,
-    barsMaxPerSeries: integer('BARS_MAX_PER_SERIES', 5000, 1, 1_000_000),
-    memoryMaxKeys: integer('MEMORY_MAX_KEYS', 100_000, 1, 100_000_000),
-    memoryMaxBytes: integer('MEMORY_MAX_BYTES', 64 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024),
+    barsMaxPerSeries: integer('BARS_MAX_PER_SERIES', DEFAULTS.cache.barsMaxPerSeries, 1, 1_000_000),
+    memoryMaxKeys: integer('MEMORY_MAX_KEYS', DEFAULTS.cache.memoryMaxKeys, 1, 100_000_000),
+    memoryMaxBytes: integer('MEMORY_MAX_BYTES', DEFAULTS.cache.memoryMaxBytes, 1024 * 1024, 64 * 1024 * 1024 * 1024),
     ttlSeconds: Object.freeze({
       ticker: ttl('TTL_TICKER_SECONDS', DEFAULT_TTL_SECONDS.ticker),
       fundingRate: ttl('TTL_FUNDING_RATE_SECONDS', DEFAULT_TTL_SECONDS.fundingRate),
@@ -158,41 +159,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     logLevel,
     production,
-    maxHeapMb: integer('MAX_HEAP_MB', 512, 64, 65_536),
+    maxHeapMb: integer('MAX_HEAP_MB', DEFAULTS.process.maxHeapMb, 64, 65_536),
     redisReadTimeoutMs,
-    redisReadMaxMs: atLeast('REDIS_READ_MAX_MS', integer('REDIS_READ_MAX_MS', 5000, 1, 60_000), 'REDIS_READ_TIMEOUT_MS', redisReadTimeoutMs),
-    redisWriteTimeoutMs: integer('REDIS_WRITE_TIMEOUT_MS', 500, 1, 60_000),
-    circuitOpenMs: integer('CIRCUIT_OPEN_MS', 250, 1, 60_000),
-    staleTierMaxBytes: integer('STALE_TIER_MAX_BYTES', 16 * 1024 * 1024, 0, 1024 * 1024 * 1024),
-    staleMaxAgeSeconds: integer('STALE_MAX_AGE_SECONDS', 300, 0, MAX_TTL_SECONDS),
+    redisReadMaxMs: atLeast('REDIS_READ_MAX_MS', integer('REDIS_READ_MAX_MS', DEFAULTS.redis.readMaxMs, 1, 60_000), 'REDIS_READ_TIMEOUT_MS', redisReadTimeoutMs),
+    redisWriteTimeoutMs: integer('REDIS_WRITE_TIMEOUT_MS', DEFAULTS.redis.writeTimeoutMs, 1, 60_000),
+    circuitOpenMs: integer('CIRCUIT_OPEN_MS', DEFAULTS.redis.circuitOpenMs, 1, 60_000),
+    staleTierMaxBytes: integer('STALE_TIER_MAX_BYTES', DEFAULTS.cache.staleTierMaxBytes, 0, 1024 * 1024 * 1024),
+    staleMaxAgeSeconds: integer('STALE_MAX_AGE_SECONDS', DEFAULTS.cache.staleMaxAgeSeconds, 0, MAX_TTL_SECONDS),
     graphiql: flag('GRAPHIQL', !production),
     introspection: flag('INTROSPECTION', !production),
     readPlans: flag('READ_PLANS', true),
     corsOrigins: origins('CORS_ORIGINS'),
-    maxBodyBytes: integer('MAX_BODY_BYTES', 2 * 1024 * 1024, 1024, 100 * 1024 * 1024),
-    maxVariablesBytes: integer('MAX_VARIABLES_BYTES', 1024 * 1024, 16, 100 * 1024 * 1024),
+    maxBodyBytes: integer('MAX_BODY_BYTES', DEFAULTS.limits.bodyBytes, 1024, 100 * 1024 * 1024),
+    maxVariablesBytes: integer('MAX_VARIABLES_BYTES', DEFAULTS.limits.variablesBytes, 16, 100 * 1024 * 1024),
     limits: Object.freeze({
-      depth: integer('MAX_DEPTH', 8, 1, 100),
-      aliases: integer('MAX_ALIASES', 200, 1, 10_000),
-      // Bounds what parsing one document may cost: its syntax tree takes about 250 bytes a token.
-      // Large writes send their data as variables, which are not tokens.
-      tokens: integer('MAX_TOKENS', 20_000, 10, 10_000_000),
-      directives: integer('MAX_DIRECTIVES', 20, 0, 1000),
-      cost: integer('MAX_COST', 20_000, 1, 10_000_000),
+      depth: integer('MAX_DEPTH', DEFAULTS.limits.depth, 1, 100),
+      aliases: integer('MAX_ALIASES', DEFAULTS.limits.aliases, 1, 10_000),
+      tokens: integer('MAX_TOKENS', DEFAULTS.limits.tokens, 10, 10_000_000),
+      directives: integer('MAX_DIRECTIVES', DEFAULTS.limits.directives, 0, 1000),
+      cost: integer('MAX_COST', DEFAULTS.limits.cost, 1, 10_000_000),
     }),
-    maxReadCost: integer('MAX_READ_COST', 10_000, 1, 10_000_000),
-    maxResponseBytes: integer('MAX_RESPONSE_BYTES', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxReadCost: integer('MAX_READ_COST', DEFAULTS.limits.readCost, 1, 10_000_000),
+    maxResponseBytes: integer('MAX_RESPONSE_BYTES', DEFAULTS.limits.responseBytes, 1024, 1024 * 1024 * 1024),
     http: Object.freeze({
       headersTimeoutMs,
       // Node refuses a request timeout shorter than the headers timeout.
       requestTimeoutMs: atLeast(
         'HTTP_REQUEST_TIMEOUT_MS',
-        integer('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000),
+        integer('HTTP_REQUEST_TIMEOUT_MS', DEFAULTS.http.requestTimeoutMs, 100, 3_600_000),
         'HTTP_HEADERS_TIMEOUT_MS',
         headersTimeoutMs,
       ),
-      keepAliveTimeoutMs: integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 600_000),
-      maxConnections: integer('MAX_CONNECTIONS', 1000, 1, 1_000_000),
+      keepAliveTimeoutMs: integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', DEFAULTS.http.keepAliveTimeoutMs, 100, 600_000),
+      maxConnections: integer('MAX_CONNECTIONS', DEFAULTS.http.maxConnections, 1, 1_000_000),
     }),
   });
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { DEFAULTS } from './defaults.js';
 
 export interface LingeringCloseOptions {
   /**
@@ -22,7 +23,7 @@ export interface LingeringCloseOptions {
  * only `EPIPE`. A body declared larger than `maxBytes` is refused fast, as before: no client
  * deserves the wait.
  */
-export function useLingeringClose(server: Server, { maxBytes = 16 * 1024 * 1024, maxMs = 5000 }: LingeringCloseOptions = {}) {
+export function useLingeringClose(server: Server, { maxBytes = 8 * DEFAULTS.limits.bodyBytes, maxMs = DEFAULTS.http.lingerMs }: LingeringCloseOptions = {}) {
   const requestOf = new WeakMap<Socket, IncomingMessage>();
   server.on('request', (request: IncomingMessage) => requestOf.set(request.socket, request));
   server.on('connection', (socket: Socket & { destroySoon?: () => void }) => {

@@ -11,9 +11,8 @@ import { createLogger } from './logger.js';
 import { createRedisClient } from './redis-client.js';
 import { createGateway } from './server.js';
 import { useLingeringClose } from './lingering-close.js';
+import { DEFAULTS } from './defaults.js';
 
-/** How long shutdown waits for requests in flight before closing their connections. */
-const SHUTDOWN_GRACE_MS = 5000;
 /** How long start-up waits for a first Redis connection before listening anyway (not ready). */
 const FIRST_CONNECTION_WAIT_MS = 2000;
 /** How far V8's heap limit may exceed `--max-old-space-size` (its young generation). */
@@ -31,7 +30,7 @@ export interface StartOptions {
 
 /**
  * Wires configuration, the store and the HTTP listener, and owns shutdown: it stops accepting
- * connections, lets requests in flight finish (for at most `SHUTDOWN_GRACE_MS`), then closes
+ * connections, lets requests in flight finish (for at most `DEFAULTS.http.shutdownGraceMs`), then closes
  * what it opened.
  */
 export async function start(config: Config, { handleSignals = true, logger = createLogger(config.logLevel) }: StartOptions = {}) {
@@ -91,7 +90,7 @@ export async function start(config: Config, { handleSignals = true, logger = cre
   const shutdown = async (reason: string) => {
     logger.info({ reason }, 'shutting down');
     server.closeIdleConnections();
-    const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+    const force = setTimeout(() => server.closeAllConnections(), DEFAULTS.http.shutdownGraceMs).unref();
     await new Promise((resolve) => server.close(resolve));
     clearTimeout(force);
     await store.close();

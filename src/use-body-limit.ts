@@ -1,6 +1,7 @@
 import { IncomingMessage } from 'node:http';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { ErrorCode } from './errors.js';
+import { DEFAULTS } from './defaults.js';
 
 export interface BodyLimitOptions {
   /**
@@ -23,7 +24,7 @@ export interface BodyLimitOptions {
  * It replaces yoga's own limit (`maxRequestBodySize`, to be set to `false`), whose message
  * names neither the limit nor the size, and which checks `Content-Length` before this could.
  */
-export function useBodyLimit({ maxBytes = 2 * 1024 * 1024 }: BodyLimitOptions = {}): Plugin {
+export function useBodyLimit({ maxBytes = DEFAULTS.limits.bodyBytes }: BodyLimitOptions = {}): Plugin {
   return {
     onRequest({ request, setRequest, fetchAPI, serverContext }) {
       const declared = request.headers.get('content-length');

@@ -2,6 +2,7 @@ import type { Source } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { createMemo } from './memo.js';
 import { operationTooComplex } from './operation-too-complex.js';
+import { DEFAULTS } from './defaults.js';
 
 export interface NestingLimitOptions {
   /**
@@ -21,7 +22,7 @@ export interface NestingLimitOptions {
  * depth limit cannot help, because it counts selections, after parsing. A scan of the source
  * is linear and allocates nothing.
  */
-export function useNestingLimit({ maxNesting = 500 }: NestingLimitOptions = {}): Plugin {
+export function useNestingLimit({ maxNesting = DEFAULTS.limits.nesting }: NestingLimitOptions = {}): Plugin {
   // Documents are sent again and again, and yoga parses each text once: scan each text once too.
   const nestingOf = createMemo<number>(NESTING_MEMO_MAX_BYTES, () => 8);
   return {

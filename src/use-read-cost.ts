@@ -3,6 +3,7 @@ import type { Plugin } from 'graphql-yoga';
 import { operationTooComplex } from './operation-too-complex.js';
 import { DEFAULT_BARS_LIMIT } from './resolvers/root-reads.js';
 import { MAX_BARS_LIMIT } from './resolvers/validate.js';
+import { DEFAULTS } from './defaults.js';
 
 export interface ReadCostOptions {
   /**
@@ -26,7 +27,7 @@ const POINT_FIELDS: ReadonlySet<string> = new Set(['ticker', 'fundingRate', 'fea
  * would refuse anyway is counted at its bound, and the field reports it). Every alias and every
  * spread counts, so `@skip` cannot hide a read.
  */
-export function useReadCost({ maxCost = 10_000 }: ReadCostOptions = {}): Plugin {
+export function useReadCost({ maxCost = DEFAULTS.limits.readCost }: ReadCostOptions = {}): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const operation = getOperationAST(args.document, args.operationName);

@@ -1,5 +1,6 @@
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { ErrorCode } from './errors.js';
+import { DEFAULTS } from './defaults.js';
 
 export interface VariablesLimitOptions {
   /**
@@ -20,7 +21,7 @@ export interface VariablesLimitOptions {
  * lone surrogate, which JSON can carry as `"\ud800"`): it is not text, and two of them hash to the
  * same UTF-8 bytes, hence to the same analysis. Literals cannot carry one: graphql-js refuses it.
  */
-export function useVariablesLimit({ maxBytes = 1024 * 1024 }: VariablesLimitOptions = {}): Plugin {
+export function useVariablesLimit({ maxBytes = DEFAULTS.limits.variablesBytes }: VariablesLimitOptions = {}): Plugin {
   return {
     onParams({ params, setResult }) {
       if (params.variables == null) return;

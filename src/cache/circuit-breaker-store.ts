@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { CacheUnavailableError } from './cache-unavailable.js';
 import type { CacheStore } from './store.js';
+import { DEFAULTS } from '../defaults.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -31,7 +32,7 @@ export interface CircuitBreakerOptions {
  */
 export function createCircuitBreakerStore(
   inner: CacheStore,
-  { failureThreshold = 3, openMs = 250, logger }: CircuitBreakerOptions = {},
+  { failureThreshold = DEFAULTS.redis.circuitFailureThreshold, openMs = DEFAULTS.redis.circuitOpenMs, logger }: CircuitBreakerOptions = {},
 ): CacheStore & { state(): CircuitState } {
   let state: CircuitState = 'closed';
   let failures = 0;

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { CacheFullError } from './cache-full.js';
 import { heapBytesOf } from './heap-bytes.js';
 import type { CacheStore } from './store.js';
+import { DEFAULTS } from '../defaults.js';
 
 type Entry =
   | { kind: 'value'; value: string; expiresAtMs: number }
@@ -36,7 +37,7 @@ const MEMBER_OVERHEAD_BYTES = 48;
  * the process by a megabyte a write until it dies, whatever the key count. Eviction is the LRU's,
  * O(1) a key.
  */
-export function createMemoryStore({ maxKeys = 100_000, maxBytes = 64 * 1024 * 1024 }: MemoryStoreOptions = {}): CacheStore {
+export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxBytes = DEFAULTS.cache.memoryMaxBytes }: MemoryStoreOptions = {}): CacheStore {
   // No `max` for the LRU: given one, it allocates arrays of that many slots up front (14 ms for
   // 100,000). The key bound is kept by `put` instead.
   const entries = new LRUCache<string, Entry>({ maxSize: maxBytes, sizeCalculation: (entry, key) => sizeOf(key, entry) });

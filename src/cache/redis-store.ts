@@ -1,6 +1,7 @@
 import { ReplyError, type ChainableCommander, type Redis, type Result } from 'ioredis';
 import { CacheUnavailableError } from './cache-unavailable.js';
 import type { CacheStore, SeriesRange } from './store.js';
+import { DEFAULTS } from '../defaults.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
@@ -117,9 +118,9 @@ export interface RedisStoreOptions {
 export function createRedisStore({
   redis,
   bulkRedis = redis,
-  readTimeoutMs = 50,
-  readMaxMs = 5000,
-  writeTimeoutMs = 500,
+  readTimeoutMs = DEFAULTS.redis.readTimeoutMs,
+  readMaxMs = DEFAULTS.redis.readMaxMs,
+  writeTimeoutMs = DEFAULTS.redis.writeTimeoutMs,
 }: RedisStoreOptions): CacheStore {
   redis.defineCommand('mdcSetBefore', { numberOfKeys: 1, lua: SET_BEFORE });
   redis.defineCommand('mdcUpsertSeries', { numberOfKeys: 2, lua: UPSERT_SERIES });

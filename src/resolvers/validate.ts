@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { badUserInput } from '../errors.js';
+import { DEFAULTS } from '../defaults.js';
 
 /**
  * Checks that the schema's types cannot express. Each runs before any store call and throws a
@@ -9,8 +10,8 @@ import { badUserInput } from '../errors.js';
 export const MAX_BARS_LIMIT = 5000;
 export const MAX_SYMBOLS = 500;
 const MAX_BARS_PER_WRITE = 5000;
-export const MAX_TTL_SECONDS = 31_536_000;
-const NAME_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+export const MAX_TTL_SECONDS = DEFAULTS.cache.maxTtlSeconds;
+const NAME_PATTERN = DEFAULTS.namePattern;
 const HASH_PATTERN = /^[0-9a-f]{64}$/i;
 
 function integerIn(argument: string, value: number, min: number, max: number) {

@@ -1,0 +1,56 @@
+/**
+ * Every default of the gateway, once, grouped by concern: `config.ts` falls back to these when a
+ * variable is unset, and each factory and plugin takes them as its own defaults, so that a value
+ * is written in one place. The README's tables document them.
+ */
+export const DEFAULTS = Object.freeze({
+  http: Object.freeze({
+    port: 4000,
+    host: '0.0.0.0',
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    keepAliveTimeoutMs: 5000,
+    maxConnections: 1000,
+    /** How long shutdown waits for requests in flight before closing their connections. */
+    shutdownGraceMs: 5000,
+    /** A refused body is read and thrown away for at most this long (lingering close). */
+    lingerMs: 5000,
+  }),
+  limits: Object.freeze({
+    bodyBytes: 2 * 1024 * 1024,
+    variablesBytes: 1024 * 1024,
+    depth: 8,
+    aliases: 200,
+    // Bounds what parsing one document may cost: its syntax tree takes about 250 bytes a token.
+    // Large writes send their data as variables, which are not tokens.
+    tokens: 20_000,
+    directives: 20,
+    cost: 20_000,
+    readCost: 10_000,
+    responseBytes: 8 * 1024 * 1024,
+    nesting: 500,
+  }),
+  redis: Object.freeze({
+    readTimeoutMs: 50,
+    readMaxMs: 5000,
+    writeTimeoutMs: 500,
+    circuitOpenMs: 250,
+    circuitFailureThreshold: 3,
+  }),
+  cache: Object.freeze({
+    namespace: 'mdc',
+    version: 'v1',
+    barsMaxPerSeries: 5000,
+    memoryMaxKeys: 100_000,
+    memoryMaxBytes: 64 * 1024 * 1024,
+    staleTierMaxBytes: 16 * 1024 * 1024,
+    staleMaxAgeSeconds: 300,
+    maxTtlSeconds: 31_536_000,
+  }),
+  process: Object.freeze({
+    logLevel: 'info',
+    maxHeapMb: 512,
+  }),
+  /** `A-Z a-z 0-9 _ . -`, 1-64 characters: namespaces, versions, analysis types. */
+  namePattern: /^[A-Za-z0-9_.-]{1,64}$/,
+});
