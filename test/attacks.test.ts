@@ -3,7 +3,8 @@ import { Lexer, Source, TokenKind } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startChildGateway, type ChildGateway } from './support/attack-child.js';
 import { closedWithin, destroyAll, openConnection, statusOf, type RawConnection } from './support/attack-sockets.js';
-import { WRITER_TOKEN } from './support/gateway.js';
+import { createMemoryStore } from '../src/cache/memory-store.js';
+import { testGateway, WRITER_TOKEN } from './support/gateway.js';
 import { startLiveGateway, type LiveGateway } from './support/live-gateway.js';
 import { kinds, latencies, sleep, startLoad, type Sample } from './support/load.js';
 import { commandsDuring, freePort, startRedisServer, type RedisServer } from './support/redis-server.js';
@@ -449,6 +450,22 @@ function countOfCodes(codes: readonly unknown[]): Record<string, number> {
   for (const code of codes) counts[String(code)] = (counts[String(code)] ?? 0) + 1;
   return counts;
 }
+
+describe('5. a full response, in a list', () => {
+  it('reports one RESPONSE_TOO_LARGE for a tickers field past MAX_RESPONSE_BYTES, not one per symbol', async () => {
+    const gateway = testGateway(createMemoryStore(), { MAX_RESPONSE_BYTES: '2048' });
+    const symbols = Array.from({ length: 50 }, (_, i) => `FULL${i}/USDT`);
+    for (const symbol of symbols) {
+      const put = await gateway.gql('mutation($s: MarketSymbol!) { putTicker(ticker: { symbol: $s, last: 1 }) { symbol } }', { s: symbol }, WRITER_TOKEN);
+      expect(put.errors).toBeUndefined();
+    }
+    const answer = await gateway.gql('query($s: [MarketSymbol!]!) { tickers(symbols: $s) { symbol } }', { s: symbols });
+    const served = (answer.data.tickers as unknown[]).filter((ticker) => ticker !== null);
+    expect(served.length).toBeGreaterThan(0);
+    expect(served.length).toBeLessThan(symbols.length);
+    expect(answer.errors).toEqual([expect.objectContaining({ path: ['tickers'], extensions: expect.objectContaining({ code: 'RESPONSE_TOO_LARGE' }) })]);
+  });
+});
 
 describe('6. connections held open: server timeouts and a connection cap', () => {
   // Slowloris: hundreds of connections that each send a POST's headers, announce a body of 1000

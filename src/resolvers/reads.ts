@@ -1,5 +1,4 @@
 import { locatedError, responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
-import { CacheUnavailableError } from '../cache/cache-unavailable.js';
 import { DecodeError } from '../cache/codec.js';
 import type { GatewayContext } from './context.js';
 import type { PointRead, PointsRead, RangeRead } from './root-reads.js';
@@ -27,10 +26,10 @@ export async function readPoint<T extends object>(
 }
 
 /**
- * A list of point reads, one entry per key. When Redis cannot answer, the entries it could not
- * serve are `null` and the field gets one error, at the list's path, not one per entry: 500
- * errors, each located by graphql-js by rescanning the document, cost seconds of event loop for
- * one request.
+ * A list of point reads, one entry per key. Entries that fail (Redis could not answer, the
+ * response is full) are `null` and the field gets one error, the first, at the list's path, not
+ * one per entry: 500 errors, each located by graphql-js by rescanning the document, cost seconds
+ * of event loop for one request.
  */
 export function readPoints<T extends object>(ctx: GatewayContext, { keys, decode }: PointsRead<T>, info: GraphQLResolveInfo) {
   let reported = false;
@@ -38,7 +37,6 @@ export function readPoints<T extends object>(ctx: GatewayContext, { keys, decode
     try {
       return await readPoint(ctx, { kind: 'point', key, decode });
     } catch (error) {
-      if (!(error instanceof CacheUnavailableError)) throw error;
       if (reported) return null;
       reported = true;
       throw locatedError(error, info.fieldNodes, responsePathAsArray(info.path));
