@@ -28,7 +28,7 @@ export interface Config {
   readonly circuitOpenMs: number;
   readonly staleTierMaxBytes: number;
   readonly staleMaxAgeSeconds: number;
-  /** Hostile-input limits and exposure: see src/use-*.ts. */
+  /** Hostile-input limits and exposure: see src/edge/use-*.ts. */
   readonly graphiql: boolean;
   readonly introspection: boolean;
   /** Answer plain cache queries with read plans instead of the executor (READ_PLANS, on by default). */
@@ -37,7 +37,7 @@ export interface Config {
   readonly maxBodyBytes: number;
   readonly maxVariablesBytes: number;
   readonly limits: Readonly<OperationLimits>;
-  /** What one operation may read: point keys plus bars (see src/use-read-cost.ts). */
+  /** What one operation may read: point keys plus bars (see src/edge/use-read-cost.ts). */
   readonly maxReadCost: number;
   /** Bytes of cached values one response may carry. */
   readonly maxResponseBytes: number;

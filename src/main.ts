@@ -8,9 +8,9 @@ import { createMemoryStore } from './cache/memory-store.js';
 import { createRedisStore } from './cache/redis-store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { createRedisClient } from './redis-client.js';
-import { createGateway } from './server.js';
-import { useLingeringClose } from './lingering-close.js';
+import { createRedisClient } from './cache/redis-client.js';
+import { createGateway } from './gateway.js';
+import { useLingeringClose } from './edge/lingering-close.js';
 import { DEFAULTS } from './defaults.js';
 
 /** How long start-up waits for a first Redis connection before listening anyway (not ready). */

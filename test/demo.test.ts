@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DemoBar } from '../src/demo-data.js';
-import { EXAMPLE_QUERY } from '../src/example-query.js';
+import type { DemoBar } from '../src/demo/demo-data.js';
+import { EXAMPLE_QUERY } from '../src/edge/example-query.js';
 import { exitOf, kill, ROOT, run, waitFor, type Run } from './support/process.js';
 
 // `npm run demo` as a newcomer runs it: a real process, read only through what it prints.
@@ -19,7 +19,7 @@ const printed = { url: '', writerToken: '', adminToken: '', curls: [] as string[
 
 beforeAll(async () => {
   // Exactly this environment, nothing inherited: a REDIS_URL in the developer's shell must not matter.
-  demo = run('src/demo.ts', { PORT: '0', HOST: '127.0.0.1' });
+  demo = run('src/demo/demo.ts', { PORT: '0', HOST: '127.0.0.1' });
   // The demo prints its instructions once the data is loaded; the last line says how to stop it.
   await waitFor(demo, () => (demo.output.stdout.includes('Ctrl+C stops') ? true : undefined));
   const output = demo.output;

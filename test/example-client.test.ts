@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import codegenConfig from '../codegen.js';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import { loadConfig } from '../src/config.js';
-import { createGateway } from '../src/server.js';
+import { createGateway } from '../src/gateway.js';
 import { ADMIN_TOKEN, captureLogger, WRITER_TOKEN } from './support/gateway.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
 

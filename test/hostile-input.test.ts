@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import type { CacheStore } from '../src/cache/store.js';
 import { loadConfig } from '../src/config.js';
-import { createGateway } from '../src/server.js';
+import { createGateway } from '../src/gateway.js';
 import { captureLogger, testGateway, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
 import { commandsDuring, startRedisServer, type RedisServer } from './support/redis-server.js';
 

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { execFileSync, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EXAMPLE_QUERY } from '../src/example-query.js';
+import { EXAMPLE_QUERY } from '../src/edge/example-query.js';
 import { ADMIN_TOKEN, WRITER_TOKEN } from './support/gateway.js';
 import { exitOf, kill, logLines, ROOT, run, startupLine, type Run } from './support/process.js';
 import { freePort, startRedisServer, type RedisServer } from './support/redis-server.js';

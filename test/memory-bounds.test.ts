@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../src/cache/memory-store.js';
 import { createStaleTier, rangeKeyOf, type StaleTier } from '../src/cache/stale-tier.js';
 import { ConfigError, loadConfig } from '../src/config.js';
-import { readThrough } from '../src/resolvers/loaders.js';
+import { readThrough } from '../src/read/loaders.js';
 
 /**
  * The in-process caches are bounded by what they cost in memory, measured as the heap a

@@ -27,7 +27,7 @@ type BarInput = Omit<Bar, 'symbol' | 'timeframe'>;
 
 /**
  * Writes and invalidations, in the vocabulary of the API. Reads do not come through here: they
- * go through each request's loaders so that they batch (see `src/resolvers/loaders.ts`).
+ * go through each request's loaders so that they batch (see `src/read/loaders.ts`).
  * Arguments are assumed valid; the schema validates them before any of this runs.
  *
  * It also keeps the stale tier honest. An acknowledged write becomes the value to serve during an

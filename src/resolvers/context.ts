@@ -4,8 +4,8 @@ import type { MarketCache } from '../cache/market-cache.js';
 import type { StaleTier } from '../cache/stale-tier.js';
 import type { CacheStore } from '../cache/store.js';
 import { authenticate, type AuthState, type Tokens } from './auth.js';
-import { createLoaders, type Loaders } from './loaders.js';
-import { createResponseBudget, type ResponseBudget } from './response-budget.js';
+import { createLoaders, type Loaders } from '../read/loaders.js';
+import { createResponseBudget, type ResponseBudget } from '../read/response-budget.js';
 
 export interface GatewayContext {
   auth: AuthState;

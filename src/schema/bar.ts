@@ -1,8 +1,8 @@
 import type { Bar, Output } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { invalidated } from '../resolvers/audit.js';
-import { readPoint, readRange } from '../resolvers/reads.js';
-import { DEFAULT_BARS_LIMIT, rootReads } from '../resolvers/root-reads.js';
+import { readPoint, readRange } from '../read/reads.js';
+import { DEFAULT_BARS_LIMIT, rootReads } from '../read/root-reads.js';
 import { checkBars, checkTtl } from '../resolvers/validate.js';
 import { builder } from './builder.js';
 import { InvalidationResult } from './invalidation.js';

@@ -2,7 +2,7 @@ import { pino, type Logger } from 'pino';
 import { Writable } from 'node:stream';
 import type { CacheStore } from '../../src/cache/store.js';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createGateway } from '../../src/server.js';
+import { createGateway } from '../../src/gateway.js';
 
 export const WRITER_TOKEN = 'writer-token-for-tests-0123456789';
 export const ADMIN_TOKEN = 'admin-token-for-tests-0123456789';

@@ -1,8 +1,8 @@
 import { decodeBar, decodeFearGreed, decodeFundingRate, decodeLlmAnalysis, decodeTicker, type Stamped } from '../cache/codec.js';
 import type { Bar, FearGreed, FundingRate, LlmAnalysis, Stored, Ticker, Timeframe } from '../cache/market-types.js';
 import type { SeriesRange } from '../cache/store.js';
-import type { GatewayContext } from './context.js';
-import { checkLimit, checkName, checkSymbolCount, checkTimeRange, inputHashOf } from './validate.js';
+import type { GatewayContext } from '../resolvers/context.js';
+import { checkLimit, checkName, checkSymbolCount, checkTimeRange, inputHashOf } from '../resolvers/validate.js';
 
 /** Turns a stored value into what is served, or throws `DecodeError`. */
 export type Decode<T extends object = object> = (raw: string) => T;

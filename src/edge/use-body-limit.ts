@@ -1,7 +1,7 @@
 import { IncomingMessage } from 'node:http';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import type { ErrorCode } from './errors.js';
-import { DEFAULTS } from './defaults.js';
+import type { ErrorCode } from '../errors.js';
+import { DEFAULTS } from '../defaults.js';
 
 export interface BodyLimitOptions {
   /**

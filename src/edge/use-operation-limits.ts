@@ -1,7 +1,7 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { Lexer, Source, TokenKind, type GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { OperationLimits } from './config.js';
+import type { OperationLimits } from '../config.js';
 import { operationTooComplex } from './operation-too-complex.js';
 
 /** How each limit is named in messages, and the variable that sets it. */

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { heapBytesOf } from './cache/heap-bytes.js';
+import { heapBytesOf } from './heap-bytes.js';
 
 /** What an entry costs besides its key and what `sizeOf` counts: the LRU's slot and the entry. */
 const ENTRY_OVERHEAD_BYTES = 96;

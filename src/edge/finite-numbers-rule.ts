@@ -1,5 +1,5 @@
 import { getNamedType, GraphQLError, GraphQLInt, type ASTVisitor, type FloatValueNode, type IntValueNode, type ValidationContext } from 'graphql';
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode } from '../errors.js';
 
 /**
  * Refuses a number literal too large to be a finite double (`1e400`, or an integer of 400

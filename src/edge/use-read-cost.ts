@@ -1,9 +1,9 @@
 import { getOperationAST, Kind, type DocumentNode, type FieldNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { operationTooComplex } from './operation-too-complex.js';
-import { DEFAULT_BARS_LIMIT } from './resolvers/root-reads.js';
-import { MAX_BARS_LIMIT } from './resolvers/validate.js';
-import { DEFAULTS } from './defaults.js';
+import { DEFAULT_BARS_LIMIT } from '../read/root-reads.js';
+import { MAX_BARS_LIMIT } from '../resolvers/validate.js';
+import { DEFAULTS } from '../defaults.js';
 
 export interface ReadCostOptions {
   /**

@@ -1,5 +1,5 @@
 import { createGraphQLError } from 'graphql-yoga';
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode } from '../errors.js';
 
 /**
  * The rejection of an operation too big or too deep to run: `${subject}: expected ${expected},

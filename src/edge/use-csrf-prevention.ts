@@ -1,6 +1,6 @@
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode } from '../errors.js';
 
 export interface CsrfPreventionOptions {
   /**

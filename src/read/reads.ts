@@ -1,6 +1,6 @@
 import { locatedError, responsePathAsArray, type GraphQLResolveInfo } from 'graphql';
 import { DecodeError } from '../cache/codec.js';
-import type { GatewayContext } from './context.js';
+import type { GatewayContext } from '../resolvers/context.js';
 import type { PointRead, PointsRead, RangeRead } from './root-reads.js';
 
 /**

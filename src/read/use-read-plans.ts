@@ -1,10 +1,10 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { GatewayContext } from './resolvers/context.js';
-import { readPlanFor, runReadPlan } from './resolvers/read-plan.js';
+import type { GatewayContext } from '../resolvers/context.js';
+import { readPlanFor, runReadPlan } from './read-plan.js';
 
 /**
- * Answers the queries a read plan can (see `src/resolvers/read-plan.ts`) without the executor,
+ * Answers the queries a read plan can (see `src/read/read-plan.ts`) without the executor,
  * and hands every other operation, and every plan that meets something out of the ordinary, to
  * the executor as before. The response is the same either way, byte for byte.
  */

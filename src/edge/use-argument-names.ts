@@ -1,6 +1,6 @@
 import { BREAK, GraphQLError, Kind, visit, type ASTNode, type DocumentNode, type ValueNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { ErrorCode } from './errors.js';
+import type { ErrorCode } from '../errors.js';
 
 /**
  * graphql-js reports a bad literal argument as `Expected value of type "X", found ...; <reason>`,

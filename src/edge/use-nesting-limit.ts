@@ -1,8 +1,8 @@
 import type { Source } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { createMemo } from './memo.js';
+import { createMemo } from '../cache/memo.js';
 import { operationTooComplex } from './operation-too-complex.js';
-import { DEFAULTS } from './defaults.js';
+import { DEFAULTS } from '../defaults.js';
 
 export interface NestingLimitOptions {
   /**

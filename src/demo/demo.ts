@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createDemoData, type DemoData } from './demo-data.js';
-import { start } from './main.js';
+import { start } from '../main.js';
 
 /**
  * `npm run demo`: the gateway on the embedded in-memory store, filled with synthetic data through

@@ -22,10 +22,10 @@ import {
 } from 'graphql';
 import { rangeKeyOf } from '../cache/stale-tier.js';
 import type { SeriesRange } from '../cache/store.js';
-import type { GatewayContext } from './context.js';
+import type { GatewayContext } from '../resolvers/context.js';
 import { readThrough, type Served } from './loaders.js';
 import { heapBytesOf } from '../cache/heap-bytes.js';
-import { createMemo } from '../memo.js';
+import { createMemo } from '../cache/memo.js';
 import { rootReads, type Decode, type PointsRead, type RangeRead, type RootRead, type RootReadField } from './root-reads.js';
 
 /**

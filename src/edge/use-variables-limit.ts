@@ -1,6 +1,6 @@
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
-import type { ErrorCode } from './errors.js';
-import { DEFAULTS } from './defaults.js';
+import type { ErrorCode } from '../errors.js';
+import { DEFAULTS } from '../defaults.js';
 
 export interface VariablesLimitOptions {
   /**
