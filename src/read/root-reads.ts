@@ -33,7 +33,7 @@ export type RootRead = PointRead | PointsRead | RangeRead;
 
 export const DEFAULT_BARS_LIMIT = 100;
 
-interface BarsArgs {
+export interface BarsArgs {
   symbol: string;
   timeframe: Timeframe;
   limit?: number | null;

@@ -1,9 +1,7 @@
 import type { Bar, Output } from '../cache/market-types.js';
+import { DEFAULT_BARS_LIMIT } from '../read/root-reads.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
-import { invalidated } from '../resolvers/audit.js';
-import { readPoint, readRange } from '../read/reads.js';
-import { DEFAULT_BARS_LIMIT, rootReads } from '../read/root-reads.js';
-import { checkBars, checkTtl } from '../resolvers/validate.js';
+import { barResolvers } from '../resolvers/bar.js';
 import { builder } from './builder.js';
 import { InvalidationResult } from './invalidation.js';
 
@@ -49,7 +47,7 @@ builder.queryFields((t) => ({
       since: t.arg({ type: 'DateTime' }),
       until: t.arg({ type: 'DateTime' }),
     },
-    resolve: (_root, args, ctx) => readRange(ctx, rootReads.bars(args, ctx)),
+    resolve: barResolvers.bars,
   }),
   latestBar: t.field({
     type: BarType,
@@ -59,7 +57,7 @@ builder.queryFields((t) => ({
       symbol: t.arg({ type: 'MarketSymbol', required: true }),
       timeframe: t.arg({ type: 'Timeframe', required: true }),
     },
-    resolve: (_root, args, ctx) => readPoint(ctx, rootReads.latestBar(args, ctx)),
+    resolve: barResolvers.latestBar,
   }),
 }));
 
@@ -74,11 +72,7 @@ builder.mutationFields((t) => ({
       bars: t.arg({ type: [BarInput], required: true }),
       ttlSeconds: t.arg.int(),
     },
-    resolve: (_root, { symbol, timeframe, bars, ttlSeconds }, ctx) => {
-      checkBars(bars);
-      checkTtl(ttlSeconds);
-      return ctx.cache.putBars(symbol, timeframe, bars, ttlSeconds);
-    },
+    resolve: barResolvers.putBars,
   }),
   invalidateBars: t.field({
     ...adminOnly,
@@ -88,7 +82,6 @@ builder.mutationFields((t) => ({
       symbol: t.arg({ type: 'MarketSymbol', required: true }),
       timeframe: t.arg({ type: 'Timeframe' }),
     },
-    resolve: async (_root, args, ctx) =>
-      invalidated(ctx, 'invalidateBars', args, await ctx.cache.invalidateBars(args.symbol, args.timeframe)),
+    resolve: barResolvers.invalidateBars,
   }),
 }));

@@ -1,10 +1,7 @@
 import type { Stamped } from '../cache/codec.js';
 import type { FearGreed, Output } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
-import { invalidated } from '../resolvers/audit.js';
-import { readPoint } from '../read/reads.js';
-import { rootReads } from '../read/root-reads.js';
-import { checkFearGreedValue, checkText, checkMarketTime, checkTtl } from '../resolvers/validate.js';
+import { fearGreedResolvers } from '../resolvers/fear-greed.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
@@ -32,7 +29,7 @@ builder.queryFields((t) => ({
   fearGreed: t.field({
     type: FearGreedType,
     nullable: true,
-    resolve: (_root, args, ctx) => readPoint(ctx, rootReads.fearGreed(args, ctx)),
+    resolve: fearGreedResolvers.fearGreed,
   }),
 }));
 
@@ -41,17 +38,11 @@ builder.mutationFields((t) => ({
     ...writerOnly,
     type: FearGreedType,
     args: { fearGreed: t.arg({ type: FearGreedInput, required: true }), ttlSeconds: t.arg.int() },
-    resolve: (_root, { fearGreed, ttlSeconds }, ctx) => {
-      checkFearGreedValue(fearGreed.value);
-      checkText('fearGreed.classification', fearGreed.classification, 64);
-      checkMarketTime('fearGreed.time', fearGreed.time);
-      checkTtl(ttlSeconds);
-      return ctx.cache.putFearGreed({ ...fearGreed, time: fearGreed.time ?? new Date() }, ttlSeconds);
-    },
+    resolve: fearGreedResolvers.putFearGreed,
   }),
   invalidateFearGreed: t.field({
     ...adminOnly,
     type: InvalidationResult,
-    resolve: async (_root, args, ctx) => invalidated(ctx, 'invalidateFearGreed', args, await ctx.cache.invalidateFearGreed()),
+    resolve: fearGreedResolvers.invalidateFearGreed,
   }),
 }));

@@ -1,10 +1,7 @@
 import type { Stamped } from '../cache/codec.js';
 import type { FundingRate, Output } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
-import { invalidated } from '../resolvers/audit.js';
-import { readPoint } from '../read/reads.js';
-import { rootReads } from '../read/root-reads.js';
-import { checkMarketTime, checkTtl } from '../resolvers/validate.js';
+import { fundingRateResolvers } from '../resolvers/funding-rate.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
@@ -35,7 +32,7 @@ builder.queryFields((t) => ({
     type: FundingRateType,
     nullable: true,
     args: { symbol: t.arg({ type: 'MarketSymbol', required: true }) },
-    resolve: (_root, args, ctx) => readPoint(ctx, rootReads.fundingRate(args, ctx)),
+    resolve: fundingRateResolvers.fundingRate,
   }),
 }));
 
@@ -44,17 +41,12 @@ builder.mutationFields((t) => ({
     ...writerOnly,
     type: FundingRateType,
     args: { fundingRate: t.arg({ type: FundingRateInput, required: true }), ttlSeconds: t.arg.int() },
-    resolve: (_root, { fundingRate, ttlSeconds }, ctx) => {
-      checkMarketTime('fundingRate.time', fundingRate.time);
-      checkTtl(ttlSeconds);
-      return ctx.cache.putFundingRate({ ...fundingRate, time: fundingRate.time ?? new Date() }, ttlSeconds);
-    },
+    resolve: fundingRateResolvers.putFundingRate,
   }),
   invalidateFundingRate: t.field({
     ...adminOnly,
     type: InvalidationResult,
     args: { symbol: t.arg({ type: 'MarketSymbol', required: true }) },
-    resolve: async (_root, args, ctx) =>
-      invalidated(ctx, 'invalidateFundingRate', args, await ctx.cache.invalidateFundingRate(args.symbol)),
+    resolve: fundingRateResolvers.invalidateFundingRate,
   }),
 }));

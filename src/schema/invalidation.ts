@@ -1,5 +1,5 @@
 import { adminOnly } from '../resolvers/auth.js';
-import { invalidated } from '../resolvers/audit.js';
+import { invalidationResolvers } from '../resolvers/invalidation.js';
 import { builder } from './builder.js';
 
 export const InvalidationResult = builder.objectRef<{ deleted: number }>('InvalidationResult').implement({
@@ -17,13 +17,12 @@ builder.mutationFields((t) => ({
     type: InvalidationResult,
     description: "Removes the symbol's bars of every timeframe, its ticker and its funding rate.",
     args: { symbol: t.arg({ type: 'MarketSymbol', required: true }) },
-    resolve: async (_root, args, ctx) =>
-      invalidated(ctx, 'invalidateSymbol', args, await ctx.cache.invalidateSymbol(args.symbol)),
+    resolve: invalidationResolvers.invalidateSymbol,
   }),
   invalidateAll: t.field({
     ...adminOnly,
     type: InvalidationResult,
     description: "Removes every key of this gateway's namespace and version, and nothing else.",
-    resolve: async (_root, args, ctx) => invalidated(ctx, 'invalidateAll', args, await ctx.cache.invalidateAll()),
+    resolve: invalidationResolvers.invalidateAll,
   }),
 }));

@@ -1,10 +1,7 @@
 import type { Stamped } from '../cache/codec.js';
 import type { LlmAnalysis, Output } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
-import { invalidated } from '../resolvers/audit.js';
-import { readPoint } from '../read/reads.js';
-import { rootReads } from '../read/root-reads.js';
-import { checkName, checkText, checkTtl, inputHashOf } from '../resolvers/validate.js';
+import { llmAnalysisResolvers } from '../resolvers/llm-analysis.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
@@ -30,7 +27,7 @@ builder.queryFields((t) => ({
       input: t.arg.string(),
       inputHash: t.arg.string(),
     },
-    resolve: (_root, args, ctx) => readPoint(ctx, rootReads.llmAnalysis(args, ctx)),
+    resolve: llmAnalysisResolvers.llmAnalysis,
   }),
 }));
 
@@ -47,23 +44,13 @@ builder.mutationFields((t) => ({
       model: t.arg.string(),
       ttlSeconds: t.arg.int(),
     },
-    resolve: (_root, { analysisType, input, inputHash, result, model, ttlSeconds }, ctx) => {
-      checkName('analysisType', analysisType);
-      const hash = inputHashOf(input, inputHash);
-      checkText('model', model, 200);
-      checkTtl(ttlSeconds);
-      return ctx.cache.putLlmAnalysis({ analysisType, inputHash: hash, result, model }, ttlSeconds);
-    },
+    resolve: llmAnalysisResolvers.putLlmAnalysis,
   }),
   invalidateLlmAnalysis: t.field({
     ...adminOnly,
     type: InvalidationResult,
     description: 'Removes one analysis, or every analysis of the type when `inputHash` is omitted.',
     args: { analysisType: t.arg.string({ required: true }), inputHash: t.arg.string() },
-    resolve: async (_root, args, ctx) => {
-      checkName('analysisType', args.analysisType);
-      const hash = args.inputHash == null ? null : inputHashOf(null, args.inputHash);
-      return invalidated(ctx, 'invalidateLlmAnalysis', args, await ctx.cache.invalidateLlmAnalysis(args.analysisType, hash));
-    },
+    resolve: llmAnalysisResolvers.invalidateLlmAnalysis,
   }),
 }));

@@ -1,10 +1,7 @@
 import type { Stamped } from '../cache/codec.js';
 import type { Output, Ticker } from '../cache/market-types.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
-import { invalidated } from '../resolvers/audit.js';
-import { readPoint, readPoints } from '../read/reads.js';
-import { rootReads } from '../read/root-reads.js';
-import { checkHighLow, checkMarketTime, checkTtl } from '../resolvers/validate.js';
+import { tickerResolvers } from '../resolvers/ticker.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
@@ -45,14 +42,14 @@ builder.queryFields((t) => ({
     type: TickerType,
     nullable: true,
     args: { symbol: t.arg({ type: 'MarketSymbol', required: true }) },
-    resolve: (_root, args, ctx) => readPoint(ctx, rootReads.ticker(args, ctx)),
+    resolve: tickerResolvers.ticker,
   }),
   tickers: t.field({
     type: [TickerType],
     nullable: { list: false, items: true },
     description: 'One entry per requested symbol (at most 500), in order; null where nothing is cached.',
     args: { symbols: t.arg({ type: ['MarketSymbol'], required: true }) },
-    resolve: (_root, args, ctx, info) => readPoints(ctx, rootReads.tickers(args, ctx), info),
+    resolve: tickerResolvers.tickers,
   }),
 }));
 
@@ -61,18 +58,12 @@ builder.mutationFields((t) => ({
     ...writerOnly,
     type: TickerType,
     args: { ticker: t.arg({ type: TickerInput, required: true }), ttlSeconds: t.arg.int() },
-    resolve: (_root, { ticker, ttlSeconds }, ctx) => {
-      checkHighLow('ticker', ticker.high24h, ticker.low24h);
-      checkMarketTime('ticker.time', ticker.time);
-      checkTtl(ttlSeconds);
-      return ctx.cache.putTicker({ ...ticker, time: ticker.time ?? new Date() }, ttlSeconds);
-    },
+    resolve: tickerResolvers.putTicker,
   }),
   invalidateTicker: t.field({
     ...adminOnly,
     type: InvalidationResult,
     args: { symbol: t.arg({ type: 'MarketSymbol', required: true }) },
-    resolve: async (_root, args, ctx) =>
-      invalidated(ctx, 'invalidateTicker', args, await ctx.cache.invalidateTicker(args.symbol)),
+    resolve: tickerResolvers.invalidateTicker,
   }),
 }));

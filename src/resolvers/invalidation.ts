@@ -1,0 +1,10 @@
+import { invalidated } from './audit.js';
+import type { GatewayContext } from './context.js';
+
+export const invalidationResolvers = {
+  invalidateSymbol: async (_root: unknown, args: { symbol: string }, ctx: GatewayContext) =>
+    invalidated(ctx, 'invalidateSymbol', args, await ctx.cache.invalidateSymbol(args.symbol)),
+
+  invalidateAll: async (_root: unknown, args: object, ctx: GatewayContext) =>
+    invalidated(ctx, 'invalidateAll', args, await ctx.cache.invalidateAll()),
+};
