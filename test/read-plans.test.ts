@@ -6,7 +6,7 @@ import { CacheUnavailableError } from '../src/cache/cache-unavailable.js';
 import { createMemoryStore } from '../src/cache/memory-store.js';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import type { CacheStore } from '../src/cache/store.js';
-import { readPlanFor } from '../src/read/read-plan.js';
+import { readPlanFor } from '../src/read/plan/compile.js';
 import { schema } from '../src/schema/index.js';
 import { testGateway, type TestGateway } from './support/gateway.js';
 import {
@@ -29,7 +29,7 @@ import {
 import { commandsDuring, startRedisServer, type RedisServer } from './support/redis-server.js';
 
 /**
- * Read plans (src/read/read-plan.ts) answer plain cache queries without the executor. They
+ * Read plans (src/read/plan/) answer plain cache queries without the executor. They
  * must be invisible: whatever is cached, however odd, and whatever the query, a gateway with plans
  * answers with the same status and the same bytes as one without, and leaves the cache as it does.
  * Fixed seed, so that a failure reproduces; fast-check prints the shrunk cache contents and request.

@@ -43,7 +43,7 @@ export interface BarsArgs {
 
 /**
  * Every query field, from its arguments to the keys it reads, checking what the schema cannot.
- * The resolvers and the read plans (`read-plan.ts`) both start here, so that they cannot differ in
+ * The resolvers and the read plans (`plan/`) both start here, so that they cannot differ in
  * what they read; a check that throws here is reported by the resolver.
  */
 export const rootReads = {

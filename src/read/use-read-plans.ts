@@ -1,10 +1,11 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../resolvers/context.js';
-import { readPlanFor, runReadPlan } from './read-plan.js';
+import { readPlanFor } from './plan/compile.js';
+import { runReadPlan } from './plan/run.js';
 
 /**
- * Answers the queries a read plan can (see `src/read/read-plan.ts`) without the executor,
+ * Answers the queries a read plan can (see `src/read/plan/run.ts`) without the executor,
  * and hands every other operation, and every plan that meets something out of the ordinary, to
  * the executor as before. The response is the same either way, byte for byte.
  */

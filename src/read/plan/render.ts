@@ -1,0 +1,84 @@
+import { heapBytesOf } from '../../cache/heap-bytes.js';
+import { createMemo } from '../../cache/memo.js';
+import { rangeKeyOf } from '../../cache/stale-tier.js';
+import type { Served } from '../loaders.js';
+import type { Decode, PointsRead, RangeRead } from '../root-reads.js';
+import type { LeafPlan, ObjectPlan } from './compile.js';
+
+/**
+ * The renderings of the values each plan last read at each key (a range's by position): hot values
+ * are read again and again between writes, and a value renders the same way every time under the
+ * same plan (a bar's symbol and timeframe come from its key), so the same bytes are parsed,
+ * checked and written once, not on every request. Compared by the bytes read, never trusted
+ * blindly: a value that changed is rendered afresh. Stale values are not remembered.
+ */
+interface Renderings {
+  raws: readonly string[];
+  jsons: readonly string[];
+}
+
+/** Bytes the renderings hold at most, read values and their renderings together. */
+const RENDERINGS_MAX_BYTES = 16 * 1024 * 1024;
+/** What each remembered value of a range costs besides its two strings: two array slots. */
+const SLOT_BYTES = 16;
+const renderings = createMemo<Renderings>(RENDERINGS_MAX_BYTES, ({ raws, jsons }) => {
+  let bytes = 0;
+  for (let i = 0; i < raws.length; i++) bytes += SLOT_BYTES + heapBytesOf(raws[i]!) + heapBytesOf(jsons[i]!);
+  return bytes;
+});
+
+export function renderPoint(object: ObjectPlan, key: string, decode: Decode, served: Served<string> | null | Error): string {
+  if (served === null) return 'null';
+  if (served instanceof Error) throw served;
+  if (served.stale) return renderObject(object, decode(served.value) as Record<string, unknown>, true);
+  const memoKey = `${object.id} ${key}`;
+  const last = renderings.get(memoKey);
+  if (last?.raws[0] === served.value) return last.jsons[0]!;
+  const json = renderObject(object, decode(served.value) as Record<string, unknown>, false);
+  renderings.set(memoKey, { raws: [served.value], jsons: [json] });
+  return json;
+}
+
+export function renderPoints(object: ObjectPlan, { keys, decode }: PointsRead, values: ReadonlyMap<string, Served<string> | null | Error>) {
+  let json = '[';
+  for (const [i, key] of keys.entries()) json += (i === 0 ? '' : ',') + renderPoint(object, key, decode, values.get(key)!);
+  return `${json}]`;
+}
+
+export function renderRange(object: ObjectPlan, { range, decode }: RangeRead, served: Served<string[]> | null | Error): string {
+  if (served === null) throw new Error(`${range.key} is not a series`); // the executor discards it
+  if (served instanceof Error) throw served;
+  if (served.stale) return `[${served.value.map((raw) => renderObject(object, decode(raw) as Record<string, unknown>, true)).join(',')}]`;
+  const memoKey = `${object.id} ${rangeKeyOf(range)}`;
+  const last = renderings.get(memoKey);
+  const raws = served.value;
+  let changed = last === undefined || last.raws.length !== raws.length;
+  const jsons = raws.map((raw, i) => {
+    if (last?.raws[i] === raw) return last.jsons[i]!;
+    changed = true;
+    return renderObject(object, decode(raw) as Record<string, unknown>, false);
+  });
+  if (changed) renderings.set(memoKey, { raws, jsons });
+  return `[${jsons.join(',')}]`;
+}
+
+function renderObject({ typeName, leaves }: ObjectPlan, value: Record<string, unknown>, stale: boolean): string {
+  let json = '{';
+  for (const leaf of leaves) {
+    json += leaf.prefix;
+    if (leaf.type === null) json += JSON.stringify(typeName);
+    else json += renderLeaf(leaf, leaf.name === 'stale' ? stale : value[leaf.name]);
+  }
+  return `${json}}`;
+}
+
+/** A leaf as graphql-js completes it and `JSON.stringify` then writes it; throws where graphql-js would report an error. */
+function renderLeaf(leaf: LeafPlan, value: unknown): string {
+  if (value === null || value === undefined) {
+    if (leaf.nonNull) throw new Error(`${leaf.name} is null`);
+    return 'null';
+  }
+  const serialized = leaf.type!.serialize(value);
+  if (serialized === null || serialized === undefined) throw new Error(`${leaf.name} serialised to nothing`);
+  return typeof serialized === 'number' && Number.isFinite(serialized) ? `${serialized}` : JSON.stringify(serialized);
+}
