@@ -47,6 +47,13 @@ export const DEFAULTS = Object.freeze({
     staleMaxAgeSeconds: 300,
     maxTtlSeconds: 31_536_000,
   }),
+  /** Bytes each gateway's memos hold at most. */
+  memos: Object.freeze({
+    /** Read plans' renderings of the values they last read. */
+    renderingsBytes: 16 * 1024 * 1024,
+    /** Documents the nesting check has already measured. */
+    nestingBytes: 8 * 1024 * 1024,
+  }),
   process: Object.freeze({
     logLevel: 'info',
     maxHeapMb: 512,

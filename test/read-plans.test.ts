@@ -6,7 +6,7 @@ import { CacheUnavailableError } from '../src/cache/cache-unavailable.js';
 import { createMemoryStore } from '../src/cache/memory-store.js';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import type { CacheStore } from '../src/cache/store.js';
-import { readPlanFor } from '../src/read/plan/compile.js';
+import { createReadPlans } from '../src/read/plan/read-plans.js';
 import { schema } from '../src/schema/index.js';
 import { testGateway, type TestGateway } from './support/gateway.js';
 import {
@@ -155,7 +155,8 @@ describe('a gateway with read plans', () => {
   });
 });
 
-const isPlanned = ({ query, operationName }: Request) => readPlanFor(schema, parse(query), operationName) !== null;
+const plans = createReadPlans();
+const isPlanned = ({ query, operationName }: Request) => plans.planFor(schema, parse(query), operationName) !== null;
 
 // --- Examples -------------------------------------------------------------------------------
 
@@ -215,6 +216,19 @@ describe('a planned query', () => {
     const { body } = await answer(gatewayOf(store), { query: '{ ticker(symbol: "BTC/USDT") { time } }', variables: {} });
     expect(body).toBe('{"data":{"ticker":null}}');
     expect(await store.getMany([keys.ticker('BTC/USDT')])).toEqual([null]);
+  });
+  it('keeps its plans and their renderings to its own gateway: two gateways in one process share neither', async () => {
+    // The same stored bytes, read by the same kind of query, but selecting different fields: a
+    // rendering one gateway remembered must never answer the other's plan.
+    const [storeA, storeB] = [createMemoryStore(), createMemoryStore()];
+    for (const store of [storeA, storeB]) await store.set(keys.ticker('BTC/USDT'), ticker('BTC/USDT', 7), TTL_MS);
+    const [a, b] = [planned(storeA), planned(storeB)];
+    const bySymbol = { query: '{ ticker(symbol: "BTC/USDT") { symbol } }', variables: {} };
+    const byLast = { query: '{ ticker(symbol: "BTC/USDT") { last } }', variables: {} };
+    for (let round = 0; round < 2; round++) {
+      expect((await answer(a, bySymbol)).body).toBe('{"data":{"ticker":{"symbol":"BTC/USDT"}}}');
+      expect((await answer(b, byLast)).body).toBe('{"data":{"ticker":{"last":7}}}');
+    }
   });
 });
 

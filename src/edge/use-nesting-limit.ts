@@ -24,7 +24,7 @@ export interface NestingLimitOptions {
  */
 export function useNestingLimit({ maxNesting = DEFAULTS.limits.nesting }: NestingLimitOptions = {}): Plugin {
   // Documents are sent again and again, and yoga parses each text once: scan each text once too.
-  const nestingOf = createMemo<number>(NESTING_MEMO_MAX_BYTES, () => 8);
+  const nestingOf = createMemo<number>(DEFAULTS.memos.nestingBytes, () => 8);
   return {
     onParse({ params }) {
       const text = typeof params.source === 'string' ? params.source : (params.source as Source).body;
@@ -36,9 +36,6 @@ export function useNestingLimit({ maxNesting = DEFAULTS.limits.nesting }: Nestin
     },
   };
 }
-
-/** Texts whose nesting is remembered: their bytes together, at most. */
-const NESTING_MEMO_MAX_BYTES = 8 * 1024 * 1024;
 
 const QUOTE = 34; // "
 const BACKSLASH = 92;

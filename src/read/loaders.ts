@@ -20,38 +20,48 @@ export interface Served<T> {
  * answered from the tier (marked stale) or fails alone with `CacheUnavailableError`, so the rest
  * of the query still resolves.
  *
+ * A read plan reads through the same two functions (`readPoints`, `readRanges`), all at once,
+ * and when it hands the request to the executor it hands over what it read (`handOver`),
+ * so that the executor reports it without reading Redis again.
+ *
  * Loaders live for one request only: their memo must never outlive it, or one client would see
  * values another has since invalidated.
  */
 export function createLoaders(store: CacheStore, tier: StaleTier) {
-  const readAhead: ReadAhead = { points: new Map(), ranges: new Map() };
+  const readPoints = (keys: readonly string[]) => readThrough(tier, keys, pointKeyOf, store.getMany);
+  const readRanges = (list: readonly SeriesRange[]) => readThrough(tier, list, rangeKeyOf, store.rangeMany);
+  // What a read plan read before it handed the request over, by key (or range key).
+  const readAhead = { points: new Map<string, Served<string> | null | Error>(), ranges: new Map<string, Served<string[]> | null | Error>() };
   // Made on first use: a query answered by a read plan needs neither.
   let points: DataLoader<string, Served<string> | null> | undefined;
   let ranges: DataLoader<SeriesRange, Served<string[]> | null, string> | undefined;
   return {
     get points() {
-      return (points ??= new DataLoader((keys) =>
-        answer(keys, pointKeyOf, readAhead.points, (unread) => readThrough(tier, unread, pointKeyOf, store.getMany)),
-      ));
+      return (points ??= new DataLoader((keys) => answer(keys, pointKeyOf, readAhead.points, readPoints)));
     },
     get ranges() {
-      return (ranges ??= new DataLoader(
-        (list) => answer(list, rangeKeyOf, readAhead.ranges, (unread) => readThrough(tier, unread, rangeKeyOf, store.rangeMany)),
-        { cacheKeyFn: rangeKeyOf },
-      ));
+      return (ranges ??= new DataLoader((list) => answer(list, rangeKeyOf, readAhead.ranges, readRanges), { cacheKeyFn: rangeKeyOf }));
+    },
+    readPoints,
+    readRanges,
+    /**
+     * What a read plan read, by key and by range key (an `Error` where the read failed): the
+     * loaders answer those keys from here instead of Redis, in their batches, exactly as if they
+     * had read them, so that the executor reports them in the same order and with the same errors.
+     */
+    handOver(pointValues: ReadonlyMap<string, Served<string> | null | Error>, rangeValues: ReadonlyMap<string, Served<string[]> | null | Error>) {
+      for (const [key, value] of pointValues) readAhead.points.set(key, value);
+      for (const [key, value] of rangeValues) readAhead.ranges.set(key, value);
     },
     /**
-     * What a read plan has already read for this request, by key (or range key), before it handed
-     * the request to the executor: the loaders answer those keys from here instead of Redis,
-     * batching and ordering exactly as if they had read them.
+     * Forgets a value that does not decode, and deletes it from the store unless it was served
+     * from the tier (Redis is unavailable then) or has been rewritten meanwhile.
      */
-    readAhead,
+    async discard(key: string, raw: string | null, stale: boolean) {
+      tier.forget(key);
+      if (!stale) await store.discard(key, raw);
+    },
   };
-}
-
-export interface ReadAhead {
-  points: Map<string, Served<string> | null | Error>;
-  ranges: Map<string, Served<string[]> | null | Error>;
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -71,10 +71,8 @@ export async function readRange<T extends object>(ctx: GatewayContext, { range, 
 async function discardCorrupt(ctx: GatewayContext, key: string, raw: string | null, stale: boolean, error: unknown) {
   if (!(error instanceof DecodeError)) throw error;
   ctx.logger.warn({ key, reason: error.message }, 'discarded a cached value that does not decode');
-  ctx.tier.forget(key);
-  if (stale) return; // it came from the tier because Redis is unavailable: nothing to delete there now
   try {
-    await ctx.store.discard(key, raw);
+    await ctx.loaders.discard(key, raw, stale);
   } catch (discardError) {
     ctx.logger.error({ key, err: discardError }, 'could not discard an undecodable cached value');
   }

@@ -1,22 +1,21 @@
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { GatewayContext } from '../resolvers/context.js';
-import { readPlanFor } from './plan/compile.js';
-import { runReadPlan } from './plan/run.js';
+import { createReadPlans } from './plan/read-plans.js';
 
 /**
- * Answers the queries a read plan can (see `src/read/plan/run.ts`) without the executor,
+ * Answers the queries a read plan can (see `src/read/plan/read-plans.ts`) without the executor,
  * and hands every other operation, and every plan that meets something out of the ordinary, to
  * the executor as before. The response is the same either way, byte for byte.
  */
-export function useReadPlans(): Plugin<Record<string, unknown>, GatewayContext> {
+export function useReadPlans(plans = createReadPlans()): Plugin<Record<string, unknown>, GatewayContext> {
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
-      const plan = readPlanFor(args.schema, args.document, args.operationName);
+      const plan = plans.planFor(args.schema, args.document, args.operationName);
       if (plan === null) return;
       setExecuteFn(async (executionArgs) => {
         const ctx = executionArgs.contextValue as GatewayContext;
-        const body = await runReadPlan(plan, executionArgs.schema, executionArgs.variableValues, ctx);
+        const body = await plans.run(plan, executionArgs.schema, executionArgs.variableValues, ctx);
         return body === undefined ? executeFn(executionArgs) : planned(body);
       });
     },

@@ -7,13 +7,17 @@ import { authenticate, type AuthState, type Tokens } from './auth.js';
 import { createLoaders, type Loaders } from '../read/loaders.js';
 import { createResponseBudget, type ResponseBudget } from '../read/response-budget.js';
 
+/**
+ * What a resolver sees of one request and of the gateway: who is asking, the request's own loaders
+ * and response budget (every read goes through them), the key layout reads are named with, and
+ * the cache's writes and invalidations. The store and the stale tier are not here: reads reach
+ * them only through the loaders, writes only through `cache`.
+ */
 export interface GatewayContext {
   auth: AuthState;
   loaders: Loaders;
   budget: ResponseBudget;
   keys: KeyLayout;
-  store: CacheStore;
-  tier: StaleTier;
   cache: MarketCache;
   logger: Logger;
 }
@@ -34,8 +38,6 @@ export function createContext(request: Request, deps: ContextDeps): GatewayConte
     loaders: createLoaders(deps.store, deps.tier),
     budget: createResponseBudget(deps.maxResponseBytes),
     keys: deps.keys,
-    store: deps.store,
-    tier: deps.tier,
     cache: deps.cache,
     logger: deps.logger,
   };

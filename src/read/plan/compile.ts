@@ -33,13 +33,11 @@ export interface LeafPlan {
 }
 
 export interface ObjectPlan {
-  /** Unique for the life of the process: part of its renderings' memo keys. */
+  /** Unique among the plans of one gateway: part of its renderings' memo keys. */
   id: number;
   typeName: string;
   leaves: LeafPlan[];
 }
-
-let objectPlans = 0;
 
 export type RootPlan =
   | { prefix: string; typename: string }
@@ -58,18 +56,11 @@ export interface ReadPlan {
   operation: OperationDefinitionNode;
   roots: RootPlan[];
 }
-const plans = new WeakMap<DocumentNode, Map<string | null, ReadPlan | null>>();
-
-/** The plan of `document`'s operation, or `null` when it is not one a plan can answer. */
-export function readPlanFor(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): ReadPlan | null {
-  let byOperation = plans.get(document);
-  if (byOperation === undefined) plans.set(document, (byOperation = new Map()));
-  const name = operationName ?? null;
-  let plan = byOperation.get(name);
-  if (plan === undefined) byOperation.set(name, (plan = compile(schema, document, name)));
-  return plan;
-}
-function compile(schema: GraphQLSchema, document: DocumentNode, operationName: string | null): ReadPlan | null {
+/**
+ * The plan of `document`'s operation, or `null` when it is not one a plan can answer. `nextId`
+ * numbers its object plans.
+ */
+export function compile(schema: GraphQLSchema, document: DocumentNode, operationName: string | null, nextId: () => number): ReadPlan | null {
   let operation: OperationDefinitionNode | undefined;
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
@@ -99,7 +90,7 @@ function compile(schema: GraphQLSchema, document: DocumentNode, operationName: s
     if (definition === undefined || !Object.hasOwn(rootReads, field) || !node.selectionSet) return null;
     const type = getNamedType(definition.type);
     if (!isObjectType(type) || !SERVED_TYPES.has(type.name)) return null;
-    const object = compileObject(schema, node.selectionSet, type, fragments);
+    const object = compileObject(schema, node.selectionSet, type, fragments, nextId);
     if (object === null) return null;
     const literal = !(node.arguments ?? []).some((argument) => namesVariable(argument.value));
     roots.push({ prefix, field: field as RootReadField, node, definition, object, literal });
@@ -112,6 +103,7 @@ function compileObject(
   selectionSet: SelectionSetNode,
   type: GraphQLObjectType,
   fragments: ReadonlyMap<string, FragmentDefinitionNode>,
+  nextId: () => number,
 ): ObjectPlan | null {
   const nodes = collectFields(schema, selectionSet, type, fragments);
   if (nodes === null) return null;
@@ -130,7 +122,7 @@ function compileObject(
     if (!isLeafType(leafType) || isListType(getNullableType(definition.type))) return null;
     leaves.push({ prefix, name, type: leafType, nonNull: isNonNullType(definition.type) });
   }
-  return { id: ++objectPlans, typeName: type.name, leaves };
+  return { id: nextId(), typeName: type.name, leaves };
 }
 
 /**

@@ -17,50 +17,58 @@ interface Renderings {
   jsons: readonly string[];
 }
 
-/** Bytes the renderings hold at most, read values and their renderings together. */
-const RENDERINGS_MAX_BYTES = 16 * 1024 * 1024;
 /** What each remembered value of a range costs besides its two strings: two array slots. */
 const SLOT_BYTES = 16;
-const renderings = createMemo<Renderings>(RENDERINGS_MAX_BYTES, ({ raws, jsons }) => {
-  let bytes = 0;
-  for (let i = 0; i < raws.length; i++) bytes += SLOT_BYTES + heapBytesOf(raws[i]!) + heapBytesOf(jsons[i]!);
-  return bytes;
-});
 
-export function renderPoint(object: ObjectPlan, key: string, decode: Decode, served: Served<string> | null | Error): string {
-  if (served === null) return 'null';
-  if (served instanceof Error) throw served;
-  if (served.stale) return renderObject(object, decode(served.value) as Record<string, unknown>, true);
-  const memoKey = `${object.id} ${key}`;
-  const last = renderings.get(memoKey);
-  if (last?.raws[0] === served.value) return last.jsons[0]!;
-  const json = renderObject(object, decode(served.value) as Record<string, unknown>, false);
-  renderings.set(memoKey, { raws: [served.value], jsons: [json] });
-  return json;
-}
-
-export function renderPoints(object: ObjectPlan, { keys, decode }: PointsRead, values: ReadonlyMap<string, Served<string> | null | Error>) {
-  let json = '[';
-  for (const [i, key] of keys.entries()) json += (i === 0 ? '' : ',') + renderPoint(object, key, decode, values.get(key)!);
-  return `${json}]`;
-}
-
-export function renderRange(object: ObjectPlan, { range, decode }: RangeRead, served: Served<string[]> | null | Error): string {
-  if (served === null) throw new Error(`${range.key} is not a series`); // the executor discards it
-  if (served instanceof Error) throw served;
-  if (served.stale) return `[${served.value.map((raw) => renderObject(object, decode(raw) as Record<string, unknown>, true)).join(',')}]`;
-  const memoKey = `${object.id} ${rangeKeyOf(range)}`;
-  const last = renderings.get(memoKey);
-  const raws = served.value;
-  let changed = last === undefined || last.raws.length !== raws.length;
-  const jsons = raws.map((raw, i) => {
-    if (last?.raws[i] === raw) return last.jsons[i]!;
-    changed = true;
-    return renderObject(object, decode(raw) as Record<string, unknown>, false);
+/** Renders what plans read, remembering the renderings in at most `maxBytes` (read values and renderings together). */
+export function createRenderer(maxBytes: number) {
+  const renderings = createMemo<Renderings>(maxBytes, ({ raws, jsons }) => {
+    let bytes = 0;
+    for (let i = 0; i < raws.length; i++) bytes += SLOT_BYTES + heapBytesOf(raws[i]!) + heapBytesOf(jsons[i]!);
+    return bytes;
   });
-  if (changed) renderings.set(memoKey, { raws, jsons });
-  return `[${jsons.join(',')}]`;
+
+  function point(object: ObjectPlan, key: string, decode: Decode, served: Served<string> | null | Error): string {
+    if (served === null) return 'null';
+    if (served instanceof Error) throw served;
+    if (served.stale) return renderObject(object, decode(served.value) as Record<string, unknown>, true);
+    const memoKey = `${object.id} ${key}`;
+    const last = renderings.get(memoKey);
+    if (last?.raws[0] === served.value) return last.jsons[0]!;
+    const json = renderObject(object, decode(served.value) as Record<string, unknown>, false);
+    renderings.set(memoKey, { raws: [served.value], jsons: [json] });
+    return json;
+  }
+
+  return {
+    point,
+
+    points(object: ObjectPlan, { keys, decode }: PointsRead, values: ReadonlyMap<string, Served<string> | null | Error>) {
+      let json = '[';
+      for (const [i, key] of keys.entries()) json += (i === 0 ? '' : ',') + point(object, key, decode, values.get(key)!);
+      return `${json}]`;
+    },
+
+    range(object: ObjectPlan, { range, decode }: RangeRead, served: Served<string[]> | null | Error): string {
+      if (served === null) throw new Error(`${range.key} is not a series`); // the executor discards it
+      if (served instanceof Error) throw served;
+      if (served.stale) return `[${served.value.map((raw) => renderObject(object, decode(raw) as Record<string, unknown>, true)).join(',')}]`;
+      const memoKey = `${object.id} ${rangeKeyOf(range)}`;
+      const last = renderings.get(memoKey);
+      const raws = served.value;
+      let changed = last === undefined || last.raws.length !== raws.length;
+      const jsons = raws.map((raw, i) => {
+        if (last?.raws[i] === raw) return last.jsons[i]!;
+        changed = true;
+        return renderObject(object, decode(raw) as Record<string, unknown>, false);
+      });
+      if (changed) renderings.set(memoKey, { raws, jsons });
+      return `[${jsons.join(',')}]`;
+    },
+  };
 }
+
+export type Renderer = ReturnType<typeof createRenderer>;
 
 function renderObject({ typeName, leaves }: ObjectPlan, value: Record<string, unknown>, stale: boolean): string {
   let json = '{';

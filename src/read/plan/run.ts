@@ -2,27 +2,11 @@ import { getArgumentValues, getVariableValues, type GraphQLSchema } from 'graphq
 import { rangeKeyOf } from '../../cache/stale-tier.js';
 import type { SeriesRange } from '../../cache/store.js';
 import type { GatewayContext } from '../../resolvers/context.js';
-import { readThrough, type Served } from '../loaders.js';
+import type { Served } from '../loaders.js';
 import { rootReads, type RootRead, type RootReadField } from '../root-reads.js';
 import type { ReadPlan, RootPlan } from './compile.js';
-import { renderPoint, renderPoints, renderRange } from './render.js';
+import type { Renderer } from './render.js';
 
-/**
- * Read plans: the common query, a handful of cache reads with scalar selections, answered without
- * the general executor.
- *
- * A plan is compiled once per parsed document (yoga caches documents by their text). Running it
- * coerces the variables and arguments as graphql-js does, asks `rootReads` for the keys exactly
- * as the resolvers would, reads them all at once (one `MGET`, one range pipeline, through the same
- * stale tier), and writes the response JSON straight from the decoded values, each leaf through
- * its own scalar's `serialize`. No resolver runs, no result tree is built, and nothing is copied
- * to add `stale`.
- *
- * A plan only answers when the answer has no errors: if anything is out of the ordinary (bad
- * variables or arguments, a value that does not decode or serialise, a key Redis could not
- * answer), it hands the request to the executor, and its loaders what it read (`readAhead`), so
- * that the executor reports it exactly as it always does, without reading Redis again.
- */
 /**
  * Runs `plan`: resolves to the response body, or to `undefined` when the executor must answer
  * (the loaders of `ctx` then hold whatever was read).
@@ -32,6 +16,7 @@ export async function runReadPlan(
   schema: GraphQLSchema,
   rawVariables: Record<string, unknown> | null | undefined,
   ctx: GatewayContext,
+  render: Renderer,
 ): Promise<string | undefined> {
   const variables = getVariableValues(schema, plan.operation.variableDefinitions ?? [], rawVariables ?? {});
   if (variables.errors) return undefined;
@@ -55,14 +40,13 @@ export async function runReadPlan(
   }
   const pointList = [...pointKeys];
   const [points, series] = await Promise.allSettled([
-    pointList.length === 0 ? [] : readThrough(ctx.tier, pointList, (key) => key, ctx.store.getMany),
-    ranges.size === 0 ? [] : readThrough(ctx.tier, [...ranges.values()], rangeKeyOf, ctx.store.rangeMany),
+    pointList.length === 0 ? [] : ctx.loaders.readPoints(pointList),
+    ranges.size === 0 ? [] : ctx.loaders.readRanges([...ranges.values()]),
   ]);
   const pointValues = new Map<string, Served<string> | null | Error>();
   pointList.forEach((key, i) => pointValues.set(key, points.status === 'fulfilled' ? points.value[i]! : asError(points.reason)));
   const rangeValues = new Map<string, Served<string[]> | null | Error>();
-  let i = 0;
-  for (const key of ranges.keys()) rangeValues.set(key, series.status === 'fulfilled' ? series.value[i++]! : asError(series.reason));
+  [...ranges.keys()].forEach((key, i) => rangeValues.set(key, series.status === 'fulfilled' ? series.value[i]! : asError(series.reason)));
 
   try {
     // Over the response bound the executor answers: it says which fields did not fit.
@@ -72,14 +56,13 @@ export async function runReadPlan(
       body += root.prefix;
       const read = reads[i];
       if ('typename' in root) body += JSON.stringify(root.typename);
-      else if (read!.kind === 'point') body += renderPoint(root.object, read!.key, read!.decode, pointValues.get(read!.key)!);
-      else if (read!.kind === 'points') body += renderPoints(root.object, read!, pointValues);
-      else body += renderRange(root.object, read!, rangeValues.get(rangeKeyOf(read!.range))!);
+      else if (read!.kind === 'point') body += render.point(root.object, read!.key, read!.decode, pointValues.get(read!.key)!);
+      else if (read!.kind === 'points') body += render.points(root.object, read!, pointValues);
+      else body += render.range(root.object, read!, rangeValues.get(rangeKeyOf(read!.range))!);
     });
     return `${body}}}`;
   } catch {
-    for (const [key, value] of pointValues) ctx.loaders.readAhead.points.set(key, value);
-    for (const [key, value] of rangeValues) ctx.loaders.readAhead.ranges.set(key, value);
+    ctx.loaders.handOver(pointValues, rangeValues);
     return undefined;
   }
 }
