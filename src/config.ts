@@ -1,4 +1,4 @@
-import { DEFAULT_TTL_SECONDS, type TtlPolicy } from './cache/ttl-policy.js';
+import type { TtlPolicy } from './cache/ttl-policy.js';
 import { DEFAULTS } from './defaults.js';
 
 /** The gateway's settings, parsed from the environment once at start-up and frozen. */
@@ -151,11 +151,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     memoryMaxKeys: integer('MEMORY_MAX_KEYS', DEFAULTS.cache.memoryMaxKeys, 1, 100_000_000),
     memoryMaxBytes: integer('MEMORY_MAX_BYTES', DEFAULTS.cache.memoryMaxBytes, 1024 * 1024, 64 * 1024 * 1024 * 1024),
     ttlSeconds: Object.freeze({
-      ticker: ttl('TTL_TICKER_SECONDS', DEFAULT_TTL_SECONDS.ticker),
-      fundingRate: ttl('TTL_FUNDING_RATE_SECONDS', DEFAULT_TTL_SECONDS.fundingRate),
-      fearGreed: ttl('TTL_FEAR_GREED_SECONDS', DEFAULT_TTL_SECONDS.fearGreed),
-      bars: ttl('TTL_BARS_SECONDS', DEFAULT_TTL_SECONDS.bars),
-      llmAnalysis: ttl('TTL_LLM_ANALYSIS_SECONDS', DEFAULT_TTL_SECONDS.llmAnalysis),
+      ticker: ttl('TTL_TICKER_SECONDS', DEFAULTS.ttlSeconds.ticker),
+      fundingRate: ttl('TTL_FUNDING_RATE_SECONDS', DEFAULTS.ttlSeconds.fundingRate),
+      fearGreed: ttl('TTL_FEAR_GREED_SECONDS', DEFAULTS.ttlSeconds.fearGreed),
+      bars: ttl('TTL_BARS_SECONDS', DEFAULTS.ttlSeconds.bars),
+      llmAnalysis: ttl('TTL_LLM_ANALYSIS_SECONDS', DEFAULTS.ttlSeconds.llmAnalysis),
     }),
     logLevel,
     production,

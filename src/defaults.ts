@@ -36,6 +36,25 @@ export const DEFAULTS = Object.freeze({
     writeTimeoutMs: 500,
     circuitOpenMs: 250,
     circuitFailureThreshold: 3,
+    /** How long start-up waits for a first connection before it listens anyway. */
+    firstConnectionWaitMs: 2000,
+  }),
+  /** Each kind's time to live when a write gives none, in seconds. */
+  ttlSeconds: Object.freeze({
+    ticker: 10,
+    fundingRate: 60,
+    fearGreed: 300,
+    bars: 86_400,
+    llmAnalysis: 21_600,
+  }),
+  /** What one field may ask for or write (fixed: not configurable). */
+  fields: Object.freeze({
+    barsLimit: 100,
+    maxBarsLimit: 5000,
+    maxSymbols: 500,
+    maxBarsPerWrite: 5000,
+    /** How far ahead of now a market time may lie: clocks disagree, markets do not trade in the future. */
+    maxTimeAheadMs: 24 * 60 * 60 * 1000,
   }),
   cache: Object.freeze({
     namespace: 'mdc',

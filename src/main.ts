@@ -13,8 +13,6 @@ import { createGateway } from './gateway.js';
 import { useLingeringClose } from './edge/lingering-close.js';
 import { DEFAULTS } from './defaults.js';
 
-/** How long start-up waits for a first Redis connection before listening anyway (not ready). */
-const FIRST_CONNECTION_WAIT_MS = 2000;
 /** How far V8's heap limit may exceed `--max-old-space-size` (its young generation). */
 const HEAP_LIMIT_SLACK_MB = 128;
 
@@ -121,7 +119,7 @@ function resilientRedisStore(redis: Redis, bulkRedis: Redis, config: Config, log
   return { store, isReady: () => redis.status === 'ready' && store.state() !== 'open' };
 }
 
-/** Resolves once Redis is ready or `FIRST_CONNECTION_WAIT_MS` has passed, whichever is first. */
+/** Resolves once Redis is ready or `DEFAULTS.redis.firstConnectionWaitMs` has passed, whichever is first. */
 async function firstConnection(redis: Redis) {
   // Not events.once: it rejects on the 'error' events a Redis that is down keeps emitting.
   await new Promise<void>((resolve) => {
@@ -130,7 +128,7 @@ async function firstConnection(redis: Redis) {
       redis.off('ready', done);
       resolve();
     };
-    const timer = setTimeout(done, FIRST_CONNECTION_WAIT_MS);
+    const timer = setTimeout(done, DEFAULTS.redis.firstConnectionWaitMs);
     redis.once('ready', done);
   });
 }

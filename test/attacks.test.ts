@@ -8,6 +8,7 @@ import { testGateway, WRITER_TOKEN } from './support/gateway.js';
 import { startLiveGateway, type LiveGateway } from './support/live-gateway.js';
 import { kinds, latencies, sleep, startLoad, type Sample } from './support/load.js';
 import { commandsDuring, freePort, startRedisServer, type RedisServer } from './support/redis-server.js';
+import { DEFAULTS } from '../src/defaults.js';
 
 /**
  * The attacks of the denial-of-service issue, each reproduced against the real HTTP server (in
@@ -88,7 +89,7 @@ describe('1. a flood of large, distinct documents, each parsed and kept by the p
   // died. The gateway runs as its own process with a bounded heap, as a small container would.
   const HEAP_MIB = 192;
   const RSS_BOUND_MIB = 400;
-  const MAX_TOKENS = 20_000; // the default after the fix
+  const MAX_TOKENS = DEFAULTS.limits.tokens;
   const DOCUMENTS = 150;
   const IN_FLIGHT = 3;
   const SYMBOLS = MAX_TOKENS - 20;
@@ -148,7 +149,7 @@ describe('2. reads that cost more than MAX_READ_COST', () => {
   // down, 100,000 errors to write back. MAX_TOKENS is raised as an operator who accepts large
   // literals would: the read cost, not the token count, is what must refuse it.
   const ALIASES = 200;
-  const SYMBOLS = 500;
+  const SYMBOLS = DEFAULTS.fields.maxSymbols;
   const COST = ALIASES * SYMBOLS;
   const REFUSED = {
     message: `read cost: expected at most 10000 (MAX_READ_COST), received ${COST}`,
@@ -253,7 +254,7 @@ describe('3. large bar reads against the circuit breaker', () => {
   // outage. (With one request in flight the circuit rarely opens on an idle machine; with 8 it
   // opens within a second or two.)
   const SERIES = ['B0/USDT', 'B1/USDT', 'B2/USDT', 'B3/USDT'];
-  const BARS = 5000;
+  const BARS = DEFAULTS.fields.maxBarsLimit;
   const TWO_RANGES = `{ a: bars(symbol: "${SERIES[0]}", timeframe: "1m", limit: ${BARS}) { ${BAR_FIELDS} } b: bars(symbol: "${SERIES[1]}", timeframe: "1m", limit: ${BARS}) { ${BAR_FIELDS} } }`;
   const ONE_RANGE = `{ bars(symbol: "${SERIES[2]}", timeframe: "1m", limit: ${BARS}) { ${BAR_FIELDS} } }`;
   const PUT_TICKER = 'mutation($ticker: TickerInput!) { putTicker(ticker: $ticker, ttlSeconds: 600) { last } }';

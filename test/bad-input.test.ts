@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
 import { commandsDuring, startRedisServer, type RedisServer } from './support/redis-server.js';
+import { DEFAULTS } from '../src/defaults.js';
 
 /**
  * One field call with the argument under test. Every case runs twice: with that argument written
@@ -215,11 +216,13 @@ const badTimeframes: BadInput[] = [
   },
 ];
 
-const badLimits: BadInput[] = [0, -1, 5001].map((limit) => ({
+const { maxBarsLimit, maxSymbols, maxBarsPerWrite } = DEFAULTS.fields;
+
+const badLimits: BadInput[] = [0, -1, maxBarsLimit + 1].map((limit) => ({
   what: `a limit of ${limit}`,
   ...query('bars', SERIES),
   ...given('limit', 'Int', limit),
-  ...says('limit', 'an integer from 1 to 5000', String(limit)),
+  ...says('limit', `an integer from 1 to ${maxBarsLimit}`, String(limit)),
 }));
 
 const badInputChoices: BadInput[] = [
@@ -312,15 +315,15 @@ const badVolumes: BadInput[] = [
 
 const badCounts: BadInput[] = [
   {
-    what: '501 symbols to tickers',
+    what: `${maxSymbols + 1} symbols to tickers`,
     ...query('tickers'),
-    ...given('symbols', '[MarketSymbol!]!', symbolsOf(501)),
-    ...says('symbols', 'at most 500 symbols', '501'),
+    ...given('symbols', '[MarketSymbol!]!', symbolsOf(maxSymbols + 1)),
+    ...says('symbols', `at most ${maxSymbols} symbols`, String(maxSymbols + 1)),
   },
   {
-    what: '5001 bars in one putBars',
-    ...putBars(hourlyBars(5001)),
-    ...says('bars', 'at most 5000 bars per call', '5001'),
+    what: `${maxBarsPerWrite + 1} bars in one putBars`,
+    ...putBars(hourlyBars(maxBarsPerWrite + 1)),
+    ...says('bars', `at most ${maxBarsPerWrite} bars per call`, String(maxBarsPerWrite + 1)),
     forms: ['as a variable'],
   },
 ];
@@ -423,7 +426,7 @@ const BAD_INPUTS: BadInput[] = [
 ];
 
 const VALID_EDGES: ValidEdge[] = [
-  ...[1, 5000].map((limit) => ({
+  ...[1, maxBarsLimit].map((limit) => ({
     what: `a limit of ${limit}`,
     ...query('bars', SERIES),
     ...given('limit', 'Int', limit),
@@ -436,10 +439,10 @@ const VALID_EDGES: ValidEdge[] = [
     check: (data) => expect(data.bars).toEqual([]),
   },
   {
-    what: 'exactly 500 symbols',
+    what: `exactly ${maxSymbols} symbols`,
     ...query('tickers'),
-    ...given('symbols', '[MarketSymbol!]!', symbolsOf(500)),
-    check: (data) => expect(data.tickers).toEqual(Array(500).fill(null)),
+    ...given('symbols', '[MarketSymbol!]!', symbolsOf(maxSymbols)),
+    check: (data) => expect(data.tickers).toEqual(Array(maxSymbols).fill(null)),
   },
   ...[0, 100].map((value) => ({
     what: `a Fear & Greed value of ${value}`,
@@ -475,9 +478,9 @@ const VALID_EDGES: ValidEdge[] = [
     check: (data) => expect(data.putBars).toBe(1),
   },
   {
-    what: 'exactly 5000 bars in one putBars',
-    ...putBars(hourlyBars(5000)),
-    check: (data) => expect(data.putBars).toBe(5000),
+    what: `exactly ${maxBarsPerWrite} bars in one putBars`,
+    ...putBars(hourlyBars(maxBarsPerWrite)),
+    check: (data) => expect(data.putBars).toBe(maxBarsPerWrite),
     forms: ['as a variable'],
   },
   {

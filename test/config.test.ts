@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Config } from '../src/config.js';
+import { DEFAULTS } from '../src/defaults.js';
 
 const TOKEN_A = 'a-token-of-sixteen+';
 const TOKEN_B = 'b-token-of-sixteen+';
@@ -20,14 +22,14 @@ describe('loadConfig', () => {
     const config = loadConfig({});
 
     expect(config).toMatchObject({
-      port: 4000,
+      port: DEFAULTS.http.port,
       redisUrl: undefined,
-      namespace: 'mdc',
-      version: 'v1',
+      namespace: DEFAULTS.cache.namespace,
+      version: DEFAULTS.cache.version,
       writerToken: undefined,
       adminToken: undefined,
-      barsMaxPerSeries: 5000,
-      ttlSeconds: { ticker: 10, fundingRate: 60, fearGreed: 300, bars: 86_400, llmAnalysis: 21_600 },
+      barsMaxPerSeries: DEFAULTS.cache.barsMaxPerSeries,
+      ttlSeconds: DEFAULTS.ttlSeconds,
     });
   });
 
@@ -157,14 +159,15 @@ describe('loadConfig with a bad value', () => {
   });
 
   it('gives the new bounds their documented defaults', () => {
+    const { http } = DEFAULTS;
     expect(loadConfig({})).toMatchObject({
-      memoryMaxBytes: 64 * 1024 * 1024,
-      maxReadCost: 10_000,
-      maxResponseBytes: 8 * 1024 * 1024,
-      maxHeapMb: 512,
-      redisReadMaxMs: 5000,
-      limits: expect.objectContaining({ tokens: 20_000 }),
-      http: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5000, maxConnections: 1000 },
+      memoryMaxBytes: DEFAULTS.cache.memoryMaxBytes,
+      maxReadCost: DEFAULTS.limits.readCost,
+      maxResponseBytes: DEFAULTS.limits.responseBytes,
+      maxHeapMb: DEFAULTS.process.maxHeapMb,
+      redisReadMaxMs: DEFAULTS.redis.readMaxMs,
+      limits: expect.objectContaining({ tokens: DEFAULTS.limits.tokens }),
+      http: { headersTimeoutMs: http.headersTimeoutMs, requestTimeoutMs: http.requestTimeoutMs, keepAliveTimeoutMs: http.keepAliveTimeoutMs, maxConnections: http.maxConnections },
     });
   });
 
@@ -185,5 +188,20 @@ describe('loadConfig with a bad value', () => {
 
     expect(error.message).toMatch(/^REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL, received /);
     expect(error.message).not.toContain('hunter2-secret');
+  });
+});
+
+describe("the README's configuration tables", () => {
+  // Every row `| ... | \`VARIABLE\` | \`default\` | ...`: setting a variable to the default the
+  // README gives it must change nothing, so that the README cannot drift from DEFAULTS.
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const documented = [...readme.matchAll(/^\|.*?`([A-Z][A-Z0-9_]+)` \| `([^`]+)`/gm)].map(([, variable, value]) => [variable!, value!] as const);
+
+  it('documents the defaults of at least the thirty variables it lists', () => {
+    expect(documented.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(documented)('gives %s the default the code has: %s', (variable, value) => {
+    expect(loadConfig({ [variable]: value })).toEqual(loadConfig({}));
   });
 });

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { DEFAULTS } from '../src/defaults.js';
 
 let server: RedisServer;
 let redis: Redis;
@@ -131,8 +132,8 @@ describe('point values', () => {
     const { data } = await putTicker('BTC/USDT', 1);
     const cachedAt = Date.parse(data.putTicker.cachedAt);
     expect(cachedAt).toBeGreaterThanOrEqual(before - 5);
-    expect(Date.parse(data.putTicker.expiresAt) - cachedAt).toBe(10_000);
-    expect(await redis.pttl('mdc:v1:ticker:{BTC/USDT}')).toBeGreaterThan(9_000);
+    expect(Date.parse(data.putTicker.expiresAt) - cachedAt).toBe(DEFAULTS.ttlSeconds.ticker * 1000);
+    expect(await redis.pttl('mdc:v1:ticker:{BTC/USDT}')).toBeGreaterThan(DEFAULTS.ttlSeconds.ticker * 1000 - 1000);
 
     const custom = await putTicker('ETH/USDT', 1, 3600);
     expect(Date.parse(custom.data.putTicker.expiresAt) - Date.parse(custom.data.putTicker.cachedAt)).toBe(3_600_000);
@@ -158,7 +159,7 @@ describe('point values', () => {
     const hash = createHash('sha256').update(input).digest('hex');
     const put = await write(`mutation($input: String) { putLlmAnalysis(analysisType: "sentiment", input: $input, result: { score: 0.7, label: "bullish" }, model: "gpt-x") { analysisType inputHash result model cachedAt expiresAt } }`, { input });
     expect(put.data.putLlmAnalysis).toMatchObject({ analysisType: 'sentiment', inputHash: hash, result: { score: 0.7, label: 'bullish' }, model: 'gpt-x' });
-    expect(Date.parse(put.data.putLlmAnalysis.expiresAt) - Date.parse(put.data.putLlmAnalysis.cachedAt)).toBe(21_600_000);
+    expect(Date.parse(put.data.putLlmAnalysis.expiresAt) - Date.parse(put.data.putLlmAnalysis.cachedAt)).toBe(DEFAULTS.ttlSeconds.llmAnalysis * 1000);
 
     const byInput = await gateway.gql(`query($input: String) { llmAnalysis(analysisType: "sentiment", input: $input) { inputHash result } }`, { input });
     const byHash = await gateway.gql(`query($hash: String) { llmAnalysis(analysisType: "sentiment", inputHash: $hash) { inputHash result } }`, { hash });

@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
 import { captureLogger, testGateway, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
 import { commandsDuring, startRedisServer, type RedisServer } from './support/redis-server.js';
+import { DEFAULTS } from '../src/defaults.js';
 
 /**
  * What the gateway refuses before it does any work: operations too big or too deep, bodies and
@@ -167,21 +168,23 @@ describe('operation limits at their defaults', () => {
     expectRefused(answer, { ...TOO_COMPLEX, message });
   });
 
-  it('accepts a value nested 500 brackets deep', async () => {
-    expectAccepted(await post(gateway, mutationNested(500), undefined, { token: WRITER_TOKEN }));
+  const { nesting } = DEFAULTS.limits;
+
+  it(`accepts a value nested ${nesting} brackets deep`, async () => {
+    expectAccepted(await post(gateway, mutationNested(nesting), undefined, { token: WRITER_TOKEN }));
   });
 
-  it('refuses a value nested 501 brackets deep before parsing it, rather than overflowing the parser', async () => {
-    expectRefused(await post(gateway, mutationNested(501), undefined, { token: WRITER_TOKEN }), {
+  it(`refuses a value nested ${nesting + 1} brackets deep before parsing it, rather than overflowing the parser`, async () => {
+    expectRefused(await post(gateway, mutationNested(nesting + 1), undefined, { token: WRITER_TOKEN }), {
       ...TOO_COMPLEX,
-      message: 'nesting: expected brackets nested at most 500 deep, received 501',
+      message: `nesting: expected brackets nested at most ${nesting} deep, received ${nesting + 1}`,
     });
   });
 
   it('refuses a literal nested 50,000 deep, a few hundred kilobytes, as too complex and not as an unexpected error', async () => {
     const logsBefore = gateway.logs.length;
     const answer = await post(gateway, `{ tickers(symbols: ${'['.repeat(50_000)}"BTC/USDT"${']'.repeat(50_000)}) { last } }`);
-    expectRefused(answer, { ...TOO_COMPLEX, message: 'nesting: expected brackets nested at most 500 deep, received 50002' });
+    expectRefused(answer, { ...TOO_COMPLEX, message: `nesting: expected brackets nested at most ${nesting} deep, received 50002` });
     expect(gateway.logs.slice(logsBefore).filter((entry) => Number(entry.level) >= 50)).toEqual([]);
   });
 

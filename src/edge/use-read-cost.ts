@@ -1,8 +1,6 @@
 import { getOperationAST, Kind, type DocumentNode, type FieldNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { operationTooComplex } from './operation-too-complex.js';
-import { DEFAULT_BARS_LIMIT } from '../read/root-reads.js';
-import { MAX_BARS_LIMIT } from '../resolvers/validate.js';
 import { DEFAULTS } from '../defaults.js';
 
 export interface ReadCostOptions {
@@ -50,8 +48,8 @@ function costOf(field: FieldNode, variables: Record<string, unknown>): number {
     return Array.isArray(symbols) ? symbols.length : 1;
   }
   if (name === 'bars') {
-    const limit = argument(field, 'limit', variables) ?? DEFAULT_BARS_LIMIT;
-    return typeof limit === 'number' && limit >= 0 ? Math.min(limit, MAX_BARS_LIMIT) : 0;
+    const limit = argument(field, 'limit', variables) ?? DEFAULTS.fields.barsLimit;
+    return typeof limit === 'number' && limit >= 0 ? Math.min(limit, DEFAULTS.fields.maxBarsLimit) : 0;
   }
   return 0;
 }

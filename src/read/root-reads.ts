@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../defaults.js';
 import { decodeBar, decodeFearGreed, decodeFundingRate, decodeLlmAnalysis, decodeTicker, type Stamped } from '../cache/codec.js';
 import type { Bar, FearGreed, FundingRate, LlmAnalysis, Stored, Ticker, Timeframe } from '../cache/market-types.js';
 import type { SeriesRange } from '../cache/store.js';
@@ -30,8 +31,6 @@ export interface RangeRead<T extends object = object> {
 
 /** What a query field reads. */
 export type RootRead = PointRead | PointsRead | RangeRead;
-
-export const DEFAULT_BARS_LIMIT = 100;
 
 export interface BarsArgs {
   symbol: string;
@@ -75,7 +74,7 @@ export const rootReads = {
     decode: (raw) => decodeBar(raw, symbol, timeframe),
   }),
   bars: ({ symbol, timeframe, limit, since, until }: BarsArgs, ctx: GatewayContext): RangeRead<Stored<Bar>> => {
-    const count = limit ?? DEFAULT_BARS_LIMIT;
+    const count = limit ?? DEFAULTS.fields.barsLimit;
     checkLimit(count);
     checkTimeRange(since, until);
     return {

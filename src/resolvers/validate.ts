@@ -7,10 +7,8 @@ import { DEFAULTS } from '../defaults.js';
  * `BAD_USER_INPUT` error naming the argument, what it expects and what it received.
  */
 
-export const MAX_BARS_LIMIT = 5000;
-export const MAX_SYMBOLS = 500;
-const MAX_BARS_PER_WRITE = 5000;
-export const MAX_TTL_SECONDS = DEFAULTS.cache.maxTtlSeconds;
+const { maxBarsLimit: MAX_BARS_LIMIT, maxSymbols: MAX_SYMBOLS, maxBarsPerWrite: MAX_BARS_PER_WRITE, maxTimeAheadMs: MAX_TIME_AHEAD_MS } = DEFAULTS.fields;
+const MAX_TTL_SECONDS = DEFAULTS.cache.maxTtlSeconds;
 const NAME_PATTERN = DEFAULTS.namePattern;
 const HASH_PATTERN = /^[0-9a-f]{64}$/i;
 
@@ -54,8 +52,6 @@ export function checkFearGreedValue(value: number) {
   integerIn('fearGreed.value', value, 0, 100);
 }
 
-/** How far ahead of now a market time may lie: clocks disagree, markets do not trade in the future. */
-const MAX_TIME_AHEAD_MS = 24 * 60 * 60 * 1000;
 const EARLIEST_TIME = new Date(0);
 
 /**

@@ -1,5 +1,5 @@
+import { DEFAULTS } from '../defaults.js';
 import type { Bar, Output } from '../cache/market-types.js';
-import { DEFAULT_BARS_LIMIT } from '../read/root-reads.js';
 import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { barResolvers } from '../resolvers/bar.js';
 import { builder } from './builder.js';
@@ -43,7 +43,7 @@ builder.queryFields((t) => ({
     args: {
       symbol: t.arg({ type: 'MarketSymbol', required: true }),
       timeframe: t.arg({ type: 'Timeframe', required: true }),
-      limit: t.arg.int({ defaultValue: DEFAULT_BARS_LIMIT }),
+      limit: t.arg.int({ defaultValue: DEFAULTS.fields.barsLimit }),
       since: t.arg({ type: 'DateTime' }),
       until: t.arg({ type: 'DateTime' }),
     },
