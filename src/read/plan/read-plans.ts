@@ -44,5 +44,3 @@ export function createReadPlans({ renderingsMaxBytes = DEFAULTS.memos.renderings
       runReadPlan(plan, schema, variables, ctx, render),
   };
 }
-
-export type ReadPlans = ReturnType<typeof createReadPlans>;
