@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import { testGateway, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
-import { recordingStore } from './support/recording-store.js';
+import { recordingStore } from './support/stores.js';
 import { commandsDuring, startRedisServer, type RedisServer } from './support/redis-server.js';
 
 /**
