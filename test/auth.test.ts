@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../src/cache/redis-store.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CacheStore } from '../src/cache/store.js';
 import { schema } from '../src/schema/index.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
-import { commandsDuring, startRedisServer, type RedisServer } from './support/redis-server.js';
+import { useRedisGateway } from './support/harness.js';
+import { commandsDuring } from './support/redis-server.js';
 
 const BAR = '{ openTime: "2026-01-01T00:00:00Z", open: 100, high: 110, low: 90, close: 105, volume: 3.5 }';
 const HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
@@ -66,26 +66,14 @@ const REFUSALS: Array<{ what: string; header: (token: string) => string | undefi
   { what: 'the token under another scheme', header: (token) => `Token ${token}`, received: MALFORMED },
 ];
 
-let server: RedisServer;
-let redis: Redis;
+const harness = useRedisGateway();
 let probe: Redis;
 let store: CacheStore;
 let gateway: TestGateway;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-  redis = server.client();
-  await redis.ping();
-  probe = server.client();
-  store = createRedisStore({ redis });
-  gateway = testGateway(store);
-});
-
-afterAll(() => server?.stop());
+beforeAll(() => void ({ probe, store, gateway } = harness));
 
 /** Every kind of value cached, and a key of someone else's, so that any write or delete shows. */
 beforeEach(async () => {
-  await probe.flushall();
   await probe.set('other-app:session', 'keep me');
   for (const field of WRITER_MUTATIONS) {
     const response = await post(gateway, MUTATIONS[field]!.document, `Bearer ${WRITER_TOKEN}`);

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../src/cache/redis-store.js';
-import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
-import { commandsDuring, startRedisServer, type RedisServer } from './support/redis-server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
+import { useRedisGateway } from './support/harness.js';
+import { commandsDuring } from './support/redis-server.js';
 import { DEFAULTS } from '../src/defaults.js';
 
 /**
@@ -494,23 +494,10 @@ const VALID_EDGES: ValidEdge[] = [
   },
 ];
 
-let server: RedisServer;
+const harness = useRedisGateway();
 let probe: Redis;
 let gateway: TestGateway;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-  const redis = server.client();
-  await redis.ping(); // so that the client's own connection handshake is never counted below
-  probe = server.client();
-  gateway = testGateway(createRedisStore({ redis }));
-});
-
-afterAll(() => server?.stop());
-
-beforeEach(async () => {
-  await probe.flushall();
-});
+beforeAll(() => void ({ probe, gateway } = harness));
 
 async function send(call: Call, form: Form) {
   const { query, variables } = operationOf(call, form);

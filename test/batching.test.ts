@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { createRedisStore } from '../src/cache/redis-store.js';
 import { testGateway, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
 import { recordingStore } from './support/stores.js';
-import { commandsDuring, startRedisServer, type RedisServer } from './support/redis-server.js';
+import { useRedisGateway } from './support/harness.js';
+import { commandsDuring } from './support/redis-server.js';
 
 /**
  * The property the gateway is built around: however many fields, aliases and list entries a
@@ -11,7 +11,7 @@ import { commandsDuring, startRedisServer, type RedisServer } from './support/re
  * Redis with INFO commandstats, and at the store boundary by recording calls, on both read paths:
  * read plans, and the executor with its per-request DataLoaders (READ_PLANS=false).
  */
-let server: RedisServer;
+const harness = useRedisGateway({ wrap: recordingStore, flushBeforeEach: false });
 let redis: Redis;
 let store: ReturnType<typeof recordingStore>;
 const gateways: Record<string, TestGateway> = {};
@@ -19,10 +19,9 @@ const gateways: Record<string, TestGateway> = {};
 const SYMBOLS = Array.from({ length: 50 }, (_, i) => `S${String(i).padStart(2, '0')}/USDT`);
 
 beforeAll(async () => {
-  server = await startRedisServer();
-  redis = server.client();
-  store = recordingStore(createRedisStore({ redis }));
-  gateways['plans'] = testGateway(store);
+  redis = harness.probe;
+  store = harness.store as ReturnType<typeof recordingStore>;
+  gateways['plans'] = harness.gateway;
   gateways['executor'] = testGateway(store, { READ_PLANS: 'false' });
   const gateway = gateways['plans'];
   for (const [i, symbol] of SYMBOLS.entries()) {
@@ -34,7 +33,6 @@ beforeAll(async () => {
     await gateway.gql(`mutation($s: MarketSymbol!, $b: [BarInput!]!) { putBars(symbol: $s, timeframe: "1h", bars: $b) }`, { s: symbol, b: bars }, WRITER_TOKEN);
   }
 });
-afterAll(() => server?.stop());
 beforeEach(() => void store.calls.splice(0));
 
 const callsOf = (method: string) => store.calls.filter((call) => call.method === method);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CacheUnavailableError } from '../src/cache/cache-unavailable.js';
 import { createCircuitBreakerStore } from '../src/cache/circuit-breaker-store.js';
 import { createRedisStore } from '../src/cache/redis-store.js';
-import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { useRedis } from './support/harness.js';
 
 /**
  * A Redis that answers, but slowly: a proxy that passes Redis's replies on 2 KB every 10 ms, as a
@@ -16,15 +16,15 @@ import { startRedisServer, type RedisServer } from './support/redis-server.js';
 const PIECE_BYTES = 2048;
 const PIECE_MS = 10;
 
-let server: RedisServer;
+const harness = useRedis({ flushBeforeEach: false });
 let proxy: Server;
 let client: Redis;
 const sockets = new Set<Socket>();
 const BARS = 400; // about 60 KB of reply: 30 pieces, 300 ms, six times the read timeout
 
 beforeAll(async () => {
-  server = await startRedisServer();
-  const direct = server.client();
+  const server = harness.server;
+  const direct = harness.probe;
   const members = Array.from({ length: BARS }, (_, i) => [i, JSON.stringify({ openTime: new Date(i * 60_000).toISOString(), open: 1, high: 2, low: 0.5, close: 1.5, volume: i, pad: 'x'.repeat(80) })]);
   await direct.zadd('series', ...members.flat());
   proxy = createServer((downstream) => {
@@ -57,7 +57,6 @@ afterAll(async () => {
   client?.disconnect();
   for (const socket of sockets) socket.destroy();
   await new Promise((resolve) => proxy?.close(resolve));
-  await server?.stop();
 });
 
 const range = { key: 'series', limit: BARS };

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoBar } from '../src/demo/demo-data.js';
 import { EXAMPLE_QUERY } from '../src/edge/example-query.js';
-import { exitOf, kill, ROOT, run, waitFor, type Run } from './support/process.js';
+import { exitOf, kill, run, waitFor, type Run } from './support/process.js';
 
 // `npm run demo` as a newcomer runs it: a real process, read only through what it prints.
 

@@ -1,16 +1,13 @@
 import { generate } from '@graphql-codegen/cli';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import codegenConfig from '../codegen.js';
-import { createRedisStore } from '../src/cache/redis-store.js';
-import { loadConfig } from '../src/config.js';
-import { createGateway } from '../src/gateway.js';
-import { ADMIN_TOKEN, captureLogger, WRITER_TOKEN } from './support/gateway.js';
-import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { WRITER_TOKEN } from './support/gateway.js';
+import { useRedis } from './support/harness.js';
+import { startLiveGateway, type LiveGateway } from './support/live-gateway.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GENERATED_DIR = 'examples/gql';
@@ -62,8 +59,8 @@ describe('the generated client code', () => {
 });
 
 describe('the example client, run against a gateway on Redis', () => {
-  let redisServer: RedisServer;
-  let server: Server;
+  const redis = useRedis({ flushBeforeEach: false });
+  let gateway: LiveGateway;
   let url: string;
 
   const BTC = { symbol: 'BTC/USDT', last: 97123.5, bid: 97123.25, ask: 97124.75, changePercent24h: 1.25 };
@@ -79,37 +76,21 @@ describe('the example client, run against a gateway on Redis', () => {
     run(process.execPath, ['--import', 'tsx', 'examples/market-client.ts', url, ...args], 30_000);
 
   beforeAll(async () => {
-    redisServer = await startRedisServer();
-    const store = createRedisStore({ redis: redisServer.client() });
-    const config = loadConfig({ WRITER_TOKEN, ADMIN_TOKEN, LOG_LEVEL: 'info' });
-    const gateway = createGateway({ config, store, logger: captureLogger([]) });
-    server = createServer(gateway);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/graphql`;
-
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${WRITER_TOKEN}` },
-      body: JSON.stringify({
-        query: `mutation Seed($btc: TickerInput!, $eth: TickerInput!, $bars: [BarInput!]!) {
-          btc: putTicker(ticker: $btc) { symbol }
-          eth: putTicker(ticker: $eth) { symbol }
-          putBars(symbol: "BTC/USDT", timeframe: "1h", bars: $bars)
-        }`,
-        variables: { btc: BTC, eth: ETH, bars: BARS },
-      }),
-    });
-    const body = (await response.json()) as { errors?: unknown };
-    expect(body.errors, 'seeding the gateway failed').toBeUndefined();
+    gateway = await startLiveGateway(redis.server.url);
+    url = gateway.url;
+    const seeded = await gateway.gql(
+      `mutation Seed($btc: TickerInput!, $eth: TickerInput!, $bars: [BarInput!]!) {
+        btc: putTicker(ticker: $btc) { symbol }
+        eth: putTicker(ticker: $eth) { symbol }
+        putBars(symbol: "BTC/USDT", timeframe: "1h", bars: $bars)
+      }`,
+      { btc: BTC, eth: ETH, bars: BARS },
+      WRITER_TOKEN,
+    );
+    expect(seeded.errors, 'seeding the gateway failed').toBeUndefined();
   });
 
-  afterAll(async () => {
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
-    await redisServer?.stop();
-  });
+  afterAll(() => gateway?.shutdown());
 
   it('prints each ticker and the newest 1h bars as aligned rows', async () => {
     const { code, stdout, output } = await client('BTC/USDT', 'ETH/USDT');

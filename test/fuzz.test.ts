@@ -1,10 +1,9 @@
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { TIMEFRAMES } from '../src/cache/market-types.js';
-import { createRedisStore } from '../src/cache/redis-store.js';
-import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
-import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { ADMIN_TOKEN, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
+import { useRedisGateway } from './support/harness.js';
 
 /**
  * Property: whatever a client puts in the arguments (symbols, timeframes, limits, dates, hashes,
@@ -18,17 +17,10 @@ const SEED = 20_260_101;
 const RUNS = 40;
 const ANSWER_WITHIN_MS = 2000;
 
-let server: RedisServer;
+const harness = useRedisGateway({ flushBeforeEach: false });
 let redis: Redis;
 let gateway: TestGateway;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-  redis = server.client();
-  // Generous store timeouts: slowness under a loaded test run is not what is being tested here.
-  gateway = testGateway(createRedisStore({ redis, readTimeoutMs: 5000, writeTimeoutMs: 5000 }));
-});
-afterAll(() => server?.stop());
+beforeAll(() => void ({ probe: redis, gateway } = harness));
 
 /** One field call: each argument with its GraphQL type, for the variables' declarations. */
 interface Call {

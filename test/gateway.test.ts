@@ -1,23 +1,15 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createHash } from 'node:crypto';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
-import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { useRedisGateway } from './support/harness.js';
 import { DEFAULTS } from '../src/defaults.js';
 
-let server: RedisServer;
+const harness = useRedisGateway();
 let redis: Redis;
 let gateway: TestGateway;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-  redis = server.client();
-  gateway = testGateway(createRedisStore({ redis }));
-});
-afterAll(() => server?.stop());
-// The test's own private server: flushing it between tests touches nothing shared.
-beforeEach(async () => void (await redis.flushall()));
+beforeAll(() => void ({ redis, gateway } = harness));
 
 const write = (query: string, variables?: Record<string, unknown>) => gateway.gql(query, variables, WRITER_TOKEN);
 const admin = (query: string, variables?: Record<string, unknown>) => gateway.gql(query, variables, ADMIN_TOKEN);

@@ -1,13 +1,13 @@
 import type { Redis } from 'ioredis';
 import { Lexer, Source, TokenKind } from 'graphql';
 import { createServer, request, type Server } from 'node:http';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRedisStore } from '../src/cache/redis-store.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CacheStore } from '../src/cache/store.js';
 import { loadConfig } from '../src/config.js';
 import { createGateway } from '../src/gateway.js';
 import { captureLogger, testGateway, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
-import { commandsDuring, startRedisServer, type RedisServer } from './support/redis-server.js';
+import { useRedisGateway } from './support/harness.js';
+import { commandsDuring } from './support/redis-server.js';
 import { DEFAULTS } from '../src/defaults.js';
 
 /**
@@ -20,23 +20,12 @@ import { DEFAULTS } from '../src/defaults.js';
 const HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 
-let server: RedisServer;
+const harness = useRedisGateway();
 let redis: Redis;
 let probe: Redis;
 let store: CacheStore;
 let gateway: TestGateway;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-  redis = server.client();
-  await redis.ping(); // so that the client's own connection handshake is never counted below
-  probe = server.client();
-  // Generous store timeouts: slowness under a loaded test run is not what is being tested here.
-  store = createRedisStore({ redis, readTimeoutMs: 5000, writeTimeoutMs: 5000 });
-  gateway = testGateway(store);
-});
-afterAll(() => server?.stop());
-beforeEach(async () => void (await probe.flushall()));
+beforeAll(() => void ({ redis, probe, store, gateway } = harness));
 
 interface Answer {
   status: number;

@@ -1,9 +1,11 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import type { CacheStore } from '../src/cache/store.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
-import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { useRedis } from './support/harness.js';
+import type { RedisServer } from './support/redis-server.js';
+import { holdingReads } from './support/stores.js';
 
 /**
  * What must never reach a client or stay in the cache: a value an invalidation removed, brought
@@ -12,20 +14,12 @@ import { startRedisServer, type RedisServer } from './support/redis-server.js';
  * outside the times a bar can have.
  */
 
+const harness = useRedis();
 let server: RedisServer;
 /** The test's own connection, to plant values and look at what Redis holds. */
 let redis: Redis;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-  redis = server.client();
-});
-afterAll(async () => {
-  server?.resume();
-  await server?.stop();
-});
-// The test's own private server: flushing it between tests touches nothing shared.
-beforeEach(async () => void (await redis.flushall()));
+beforeAll(() => void ({ server, probe: redis } = harness));
+afterAll(() => server?.resume()); // should a test have failed with the server frozen
 
 const PATHS = [
   ['with read plans (the default)', {}],
@@ -62,41 +56,6 @@ function gatewayOver(store: CacheStore, env: Record<string, string> = {}) {
     gateway,
     write: (query: string, variables?: Record<string, unknown>) => gateway.gql(query, variables, WRITER_TOKEN),
     admin: (query: string, variables?: Record<string, unknown>) => gateway.gql(query, variables, ADMIN_TOKEN),
-  };
-}
-
-/**
- * A real Redis store whose reads, while held, go to Redis and come back as usual but reach their
- * caller only once released: a read that Redis answered before an invalidation ran, delivered
- * after it, every time.
- */
-function holdingReads(inner: CacheStore) {
-  let gate: Promise<void> | undefined;
-  let open = () => {};
-  let waiting = 0;
-  const held =
-    <A extends unknown[], R>(read: (...args: A) => Promise<R>) =>
-    async (...args: A): Promise<R> => {
-      const until = gate;
-      const answer = read(...args);
-      if (until !== undefined) {
-        await answer.catch(() => {}); // its failure, if any, is the caller's, once released
-        waiting += 1;
-        await until;
-        waiting -= 1;
-      }
-      return answer;
-    };
-  const store: CacheStore = { ...inner, getMany: held(inner.getMany), rangeMany: held(inner.rangeMany) };
-  return {
-    store,
-    hold: () => void (gate = new Promise((resolve) => (open = resolve))),
-    release() {
-      gate = undefined;
-      open();
-    },
-    /** Reads Redis has answered that wait to be released. */
-    waiting: () => waiting,
   };
 }
 

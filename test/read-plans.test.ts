@@ -1,10 +1,8 @@
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { parse } from 'graphql';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CacheUnavailableError } from '../src/cache/cache-unavailable.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../src/cache/memory-store.js';
-import { createRedisStore } from '../src/cache/redis-store.js';
 import type { CacheStore } from '../src/cache/store.js';
 import { createReadPlans } from '../src/read/plan/read-plans.js';
 import { schema } from '../src/schema/index.js';
@@ -26,7 +24,9 @@ import {
   TTL_MS,
   type Request,
 } from './support/plan-cases.js';
-import { commandsDuring, startRedisServer, type RedisServer } from './support/redis-server.js';
+import { useRedisGateway } from './support/harness.js';
+import { commandsDuring } from './support/redis-server.js';
+import { interruptible } from './support/stores.js';
 
 /**
  * Read plans (src/read/plan/) answer plain cache queries without the executor. They
@@ -61,23 +61,6 @@ const logsOf = (gateway: TestGateway) =>
 
 const planned = (store: CacheStore, env: Record<string, string> = {}) => testGateway(store, env);
 const unplanned = (store: CacheStore, env: Record<string, string> = {}) => testGateway(store, { ...env, READ_PLANS: 'false' });
-
-/**
- * A store that can be taken down: while it is, every call fails with `CacheUnavailableError`, as
- * the Redis store's calls do when Redis does not answer in time. (Real outages of a real Redis are
- * test/faults.test.ts's business; here an outage must start between two requests exactly.)
- */
-function interruptible(store: CacheStore) {
-  let down = false;
-  const methods = Object.entries(store) as Array<[string, (...args: unknown[]) => Promise<unknown>]>;
-  const wrapped = Object.fromEntries(
-    methods.map(([name, call]) => [
-      name,
-      (...args: unknown[]) => (down ? Promise.reject(new CacheUnavailableError('Redis did not answer (taken down by the test)')) : call(...args)),
-    ]),
-  ) as unknown as CacheStore;
-  return Object.assign(wrapped, { takeDown: () => void (down = true) });
-}
 
 type Outage = 'none' | 'from the second request' | 'throughout';
 
@@ -233,22 +216,16 @@ describe('a planned query', () => {
 });
 
 describe('a planned query over Redis that meets a value that does not decode', () => {
-  let server: RedisServer;
+  const harness = useRedisGateway();
   let redis: Redis;
   let gateway: TestGateway;
   const DISCARDED = 'discarded a cached value that does not decode';
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    redis = server.client();
-    // Generous timeouts: a loaded test run is not what is tested here.
-    const store = createRedisStore({ redis, readTimeoutMs: 5000, writeTimeoutMs: 5000 });
-    gateway = planned(store);
+    ({ probe: redis, gateway } = harness);
     // Loads the discard script, so that each discard below is one EVALSHA and not EVALSHA + EVAL.
-    await store.discard('warm-up', 'nothing');
+    await harness.store.discard('warm-up', 'nothing');
   });
-  afterAll(() => server?.stop());
-  beforeEach(async () => void (await redis.flushall()));
 
   it('answers it as null, logs and removes it, and reads Redis with one MGET in all', async () => {
     await redis.set(keys.ticker('BTC/USDT'), ticker('BTC/USDT', 1), 'PX', TTL_MS);

@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createMemoryStore } from '../src/cache/memory-store.js';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import type { CacheStore, SeriesWrite } from '../src/cache/store.js';
-import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { useRedis } from './support/harness.js';
 
 /**
  * One contract, two stores: whatever the gateway relies on must hold for the embedded store
@@ -14,13 +14,10 @@ interface Harness {
   reset(): Promise<void>;
 }
 
-let redisServer: RedisServer;
+// Each store is emptied by its own harness below.
+const redisHarness = useRedis({ flushBeforeEach: false });
 let redis: Redis;
-beforeAll(async () => {
-  redisServer = await startRedisServer();
-  redis = redisServer.client();
-});
-afterAll(() => redisServer?.stop());
+beforeAll(() => void (redis = redisHarness.redis));
 
 const harnesses: Array<[string, () => Harness]> = [
   [

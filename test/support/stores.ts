@@ -1,19 +1,82 @@
+import { CacheUnavailableError } from '../../src/cache/cache-unavailable.js';
 import type { CacheStore } from '../../src/cache/store.js';
+
+/** Wrappers of a real store that let a test see or steer what reaches it. */
 
 export interface RecordedCall {
   method: keyof CacheStore;
   args: unknown[];
 }
 
-/** Wraps a store and records every call, to prove how reads were batched. */
+/** Each method of `inner`, wrapped by `wrap`. */
+function wrapEach(inner: CacheStore, wrap: (method: keyof CacheStore, call: (...args: unknown[]) => Promise<unknown>) => (...args: unknown[]) => Promise<unknown>) {
+  const methods = Object.entries(inner) as Array<[keyof CacheStore, (...args: unknown[]) => Promise<unknown>]>;
+  return Object.fromEntries(methods.map(([method, call]) => [method, wrap(method, call)])) as unknown as CacheStore;
+}
+
+/** Records every call, to prove how reads were batched. */
 export function recordingStore(inner: CacheStore): CacheStore & { calls: RecordedCall[] } {
   const calls: RecordedCall[] = [];
-  const wrapped = { calls } as CacheStore & { calls: RecordedCall[] };
-  for (const method of Object.keys(inner) as Array<keyof CacheStore>) {
-    (wrapped as any)[method] = (...args: unknown[]) => {
-      calls.push({ method, args });
-      return (inner[method] as (...a: unknown[]) => unknown)(...args);
+  const store = wrapEach(inner, (method, call) => (...args) => {
+    calls.push({ method, args });
+    return call(...args);
+  });
+  return Object.assign(store, { calls });
+}
+
+/**
+ * A store that can be taken down and brought back between two calls exactly: while it is down,
+ * every call fails with `CacheUnavailableError`, as the Redis store's calls do when Redis does not
+ * answer in time. (Real outages of a real Redis are test/faults.test.ts's business.) `calls`
+ * counts the calls that reached it, down or not.
+ */
+export function interruptible(inner: CacheStore) {
+  let down = false;
+  const state = { calls: 0 };
+  const store = wrapEach(inner, (_method, call) => (...args) => {
+    state.calls += 1;
+    return down ? Promise.reject(new CacheUnavailableError('Redis did not answer (taken down by the test)')) : call(...args);
+  });
+  return Object.assign(store, {
+    takeDown: () => void (down = true),
+    bringBack: () => void (down = false),
+    get calls() {
+      return state.calls;
+    },
+  });
+}
+
+/**
+ * A store whose reads, while held, go to the inner store and come back as usual but reach their
+ * caller only once released: a read that Redis answered before an invalidation ran, delivered
+ * after it, every time.
+ */
+export function holdingReads(inner: CacheStore) {
+  let gate: Promise<void> | undefined;
+  let open = () => {};
+  let waiting = 0;
+  const held =
+    <A extends unknown[], R>(read: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const until = gate;
+      const answer = read(...args);
+      if (until !== undefined) {
+        await answer.catch(() => {}); // its failure, if any, is the caller's, once released
+        waiting += 1;
+        await until;
+        waiting -= 1;
+      }
+      return answer;
     };
-  }
-  return wrapped;
+  const store: CacheStore = { ...inner, getMany: held(inner.getMany), rangeMany: held(inner.rangeMany) };
+  return {
+    store,
+    hold: () => void (gate = new Promise((resolve) => (open = resolve))),
+    release() {
+      gate = undefined;
+      open();
+    },
+    /** Reads the inner store has answered that wait to be released. */
+    waiting: () => waiting,
+  };
 }
