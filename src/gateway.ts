@@ -8,7 +8,7 @@ import type { CacheStore } from './cache/store.js';
 import type { Config } from './config.js';
 import { createContext, type GatewayContext } from './resolvers/context.js';
 import { schema } from './schema/index.js';
-import { EXAMPLE_QUERY } from './edge/example-query.js';
+import { createGraphiQLRenderer, GRAPHIQL_OPTIONS } from './edge/graphiql.js';
 import { useArgumentNames } from './edge/use-argument-names.js';
 import { corsPolicy } from './edge/cors-policy.js';
 import { useBodyLimit } from './edge/use-body-limit.js';
@@ -58,7 +58,8 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
-    graphiql: config.graphiql && { title: 'Market data cache gateway', defaultQuery: EXAMPLE_QUERY },
+    graphiql: config.graphiql && GRAPHIQL_OPTIONS,
+    renderGraphiQL: createGraphiQLRenderer(),
     cors: corsPolicy(config.corsOrigins),
     // useBodyLimit enforces MAX_BODY_BYTES instead, with the limit in its message.
     maxRequestBodySize: false,

@@ -1,0 +1,144 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WRITER_TOKEN } from './support/gateway.js';
+import { startLiveGateway, type LiveGateway } from './support/live-gateway.js';
+import { startRedisServer, type RedisServer } from './support/redis-server.js';
+
+// GraphiQL as a developer opens it: Debian's Chromium, driven by playwright-core, loading
+// /graphql from a gateway on loopback. Every request for another origin is aborted and recorded,
+// so the page must work with no network but the gateway, even on a machine with internet.
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+// A 9 MB page parsed on a noisy two-core machine: seconds, not milliseconds.
+const BROWSER_MS = 20_000;
+const SEEDED_LAST = 64123.5;
+
+describe('GraphiQL in a browser that can reach nothing but the gateway', () => {
+  let redis: RedisServer;
+  let gateway: LiveGateway;
+  let userDataDir: string;
+  let context: BrowserContext;
+  let page: Page;
+  /** Requests for any origin but the gateway's, aborted. */
+  const elsewhere: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} not found: the GraphiQL test drives Debian's Chromium. Install it (apt-get install chromium) and run the tests again.`);
+    }
+    redis = await startRedisServer();
+    gateway = await startLiveGateway(redis.url, { GRAPHIQL: 'true' });
+    const seeded = await gateway.gql(
+      'mutation($ticker: TickerInput!) { putTicker(ticker: $ticker, ttlSeconds: 600) { last } }',
+      { ticker: { symbol: 'BTC/USDT', last: SEEDED_LAST, changePercent24h: 1.25 } },
+      WRITER_TOKEN,
+    );
+    expect(seeded.errors).toBeUndefined();
+
+    userDataDir = mkdtempSync(join(tmpdir(), 'mdc-chromium-'));
+    context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      headless: true,
+      timeout: BROWSER_MS,
+    });
+    context.setDefaultTimeout(BROWSER_MS);
+    const origin = new URL(gateway.url).origin;
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (new URL(url).origin === origin) return route.continue();
+      elsewhere.push(url);
+      return route.abort('internetdisconnected');
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    await page.goto(gateway.url, { waitUntil: 'load' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await gateway?.shutdown();
+    await redis?.stop();
+    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('renders the GraphiQL editor instead of a loading message', { timeout: 60_000 }, async () => {
+    const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
+    const rendered = await editor.waitFor().then(
+      () => true,
+      () => false,
+    );
+    const root = (await page.locator('#root').innerText()).slice(0, 200);
+    expect(rendered, `no GraphiQL editor after ${BROWSER_MS} ms; the page says: ${JSON.stringify(root)}`).toBe(true);
+    expect(root).not.toMatch(/^Loading/);
+  });
+
+  it('opens on the example query, in the first tab', { timeout: 60_000 }, async () => {
+    expect(await tabs(page)).toEqual([{ title: 'Dashboard', active: true }]);
+    await expect.poll(() => queryEditorText(page), { timeout: BROWSER_MS }).toContain('query Dashboard {');
+  });
+
+  it('answers the example query when Run is clicked, with the seeded ticker', { timeout: 60_000 }, async () => {
+    const text = await run(page);
+    expect(text).not.toContain('Syntax Error');
+    expect(text).toMatch(new RegExp(`"last": ${SEEDED_LAST}\\b`));
+    expect(text).toContain('"symbol": "BTC/USDT"');
+  });
+
+  it('opens on the example query again on a later visit, and Run answers it', { timeout: 60_000 }, async () => {
+    // GraphiQL now has tabs stored in this profile; it must not open on a new, empty one.
+    await page.goto(gateway.url, { waitUntil: 'load' });
+    await page.locator('.graphiql-query-editor .monaco-editor').first().waitFor();
+    expect((await tabs(page)).find((tab) => tab.active)).toEqual({ title: 'Dashboard', active: true });
+    await expect.poll(() => queryEditorText(page), { timeout: BROWSER_MS }).toContain('query Dashboard {');
+    const text = await run(page);
+    expect(text).not.toContain('Syntax Error');
+    expect(text).toMatch(new RegExp(`"last": ${SEEDED_LAST}\\b`));
+  });
+
+  it('requested nothing from any origin but the gateway', () => {
+    expect(elsewhere, `requests that left for another origin (aborted):\n${elsewhere.join('\n')}`).toEqual([]);
+  });
+});
+
+/** The tabs as the tab bar shows them: each one's title, and whether it is the one open. */
+function tabs(page: Page): Promise<Array<{ title: string; active: boolean }>> {
+  return page
+    .locator('.graphiql-tab')
+    .evaluateAll((items) =>
+      items.map((item) => ({
+        title: item.querySelector('.graphiql-tab-button')?.textContent ?? '',
+        active: item.getAttribute('aria-selected') === 'true',
+      })),
+    );
+}
+
+/** The open tab's query as the editor shows it. */
+function queryEditorText(page: Page): Promise<string> {
+  return visibleText(page.locator('.graphiql-query-editor .view-lines').first());
+}
+
+/** Clicks the execute (Run) button and returns the result pane's text once it shows an answer. */
+async function run(page: Page): Promise<string> {
+  const response = page.locator('.graphiql-response .view-lines').first();
+  await page.locator('.graphiql-execute-button').click();
+  await response.getByText(/"(data|errors)"/).first().waitFor();
+  return visibleText(response);
+}
+
+/** What Monaco shows, with its non-breaking spaces as plain ones. */
+async function visibleText(lines: Locator): Promise<string> {
+  return (await lines.innerText()).replace(/\u00a0/g, ' ');
+}
