@@ -13,8 +13,8 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { schema } from '../src/schema/index.js';
-import { printSortedSchema } from '../src/schema/print.js';
+import { schema } from '../../src/schema/index.js';
+import { printSortedSchema } from '../../src/schema/print.js';
 
 // What clients may rely on. The gateway may add types, fields and optional arguments; it may not
 // rename, retype (nullability and list wrappers included), drop a default or add a required argument.
@@ -133,7 +133,7 @@ function edited(text: string, from: string, to: string): string {
 
 describe('schema.graphql', () => {
   it('is the schema the code builds, so clients generate their types from the real API', () => {
-    const committed = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
+    const committed = readFileSync(new URL('../../schema.graphql', import.meta.url), 'utf8');
     expect(committed, 'schema.graphql is stale: run `npm run schema` and commit the result').toBe(printSortedSchema());
   });
 });

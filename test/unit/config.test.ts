@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, type Config } from '../src/config.js';
-import { DEFAULTS } from '../src/defaults.js';
+import { ConfigError, loadConfig, type Config } from '../../src/config.js';
+import { DEFAULTS } from '../../src/defaults.js';
 
 const TOKEN_A = 'a-token-of-sixteen+';
 const TOKEN_B = 'b-token-of-sixteen+';
@@ -194,7 +194,7 @@ describe('loadConfig with a bad value', () => {
 describe("the README's configuration tables", () => {
   // Every row `| ... | \`VARIABLE\` | \`default\` | ...`: setting a variable to the default the
   // README gives it must change nothing, so that the README cannot drift from DEFAULTS.
-  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const documented = [...readme.matchAll(/^\|.*?`([A-Z][A-Z0-9_]+)` \| `([^`]+)`/gm)].map(([, variable, value]) => [variable!, value!] as const);
 
   it('documents the defaults of at least the thirty variables it lists', () => {
