@@ -18,10 +18,21 @@ export default defineConfig({
     hookTimeout: 30_000,
     projects: [
       {
+        // No server of any kind: no redis-server, no child process, no socket. `npm run test:unit`
+        // runs these alone, on a machine without Redis.
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // Each file starts its own redis-server (test/support/harness.ts), gateway or process.
         extends: true,
         test: {
           name: 'behaviour',
-          include: ['test/**/*.test.ts'],
+          include: ['test/*.test.ts'],
           exclude: FAULT_TESTS,
           // Two cores: two workers keep the run fast without starving the redis-servers tests start.
           maxWorkers: 2,

@@ -37,13 +37,13 @@ export function interruptible(inner: CacheStore) {
     state.calls += 1;
     return down ? Promise.reject(new CacheUnavailableError('Redis did not answer (taken down by the test)')) : call(...args);
   });
-  return Object.assign(store, {
+  const controls = {
     takeDown: () => void (down = true),
     bringBack: () => void (down = false),
-    get calls() {
-      return state.calls;
-    },
-  });
+  };
+  // Not Object.assign: it would copy the getter's value of the moment, not the getter.
+  return Object.defineProperty(Object.assign(store, controls), 'calls', { get: () => state.calls }) as CacheStore &
+    typeof controls & { readonly calls: number };
 }
 
 /**
