@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_QUERY } from '../src/edge/example-query.js';
 import { ADMIN_TOKEN, WRITER_TOKEN } from './support/gateway.js';
@@ -100,28 +102,64 @@ describe('the gateway as npm start runs it: compiled to dist/ and run by node al
 });
 
 describe('npm start', () => {
-  it('runs the gateway with the V8 heap bound of MAX_HEAP_MB, and passes SIGTERM on to it', async () => {
+  function npmStart(env: Record<string, string> = {}): Run {
     const npm = spawn('npm', ['start', '--silent'], {
       cwd: ROOT,
-      env: { PATH: process.env['PATH']!, HOME: process.env['HOME'] ?? ROOT, PORT: '0', HOST: '127.0.0.1', MAX_HEAP_MB: '200' },
+      env: { PATH: process.env['PATH']!, HOME: process.env['HOME'] ?? ROOT, PORT: '0', HOST: '127.0.0.1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const started: Run = { child: npm, output: { stdout: '', stderr: '' }, closed: new Promise((resolve) => npm.once('close', (code, signal) => resolve({ code, signal }))) };
     npm.stdout.on('data', (chunk) => (started.output.stdout += chunk));
     npm.stderr.on('data', (chunk) => (started.output.stderr += chunk));
+    return started;
+  }
+
+  /** Stops `started` as a process manager does, and expects the gateway itself to shut down cleanly. */
+  async function expectStopsOnSigterm(started: Run) {
+    started.child.kill('SIGTERM');
+    expect(await exitOf(started)).toEqual({ code: 0, signal: null });
+    expect(logLines(started).some((entry) => entry.msg === 'shutting down')).toBe(true);
+  }
+
+  beforeAll(() => void execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'pipe' }), 90_000);
+
+  it('runs the gateway with the V8 heap bound of MAX_HEAP_MB, and passes SIGTERM on to it', async () => {
+    const started = npmStart({ MAX_HEAP_MB: '200' });
     try {
-      const lines = () => logLines(started);
-      // npm start compiles first: seconds on a busy machine, unless dist/ is current (incremental).
+      // npm start compiles first when dist/ is stale: seconds on a busy machine.
       const listening = await startupLine(started, 75_000);
       // V8's limit is the old space asked for plus its young generation (a few tens of MiB).
       expect(listening.heapLimitMb).toBeGreaterThanOrEqual(200);
       expect(listening.heapLimitMb).toBeLessThan(300);
-      expect(lines().filter((entry) => String(entry.msg).includes('not bounded'))).toEqual([]);
-      npm.kill('SIGTERM');
-      expect(await exitOf(started)).toEqual({ code: 0, signal: null });
-      expect(lines().some((entry) => entry.msg === 'shutting down')).toBe(true);
+      expect(logLines(started).filter((entry) => String(entry.msg).includes('not bounded'))).toEqual([]);
+      await expectStopsOnSigterm(started);
     } finally {
-      kill(npm);
+      kill(started.child);
+    }
+  }, 90_000);
+
+  it('does not compile again when dist/ is current', async () => {
+    const started = npmStart();
+    try {
+      await startupLine(started, 75_000);
+      expect(started.output.stderr).toContain('npm start: dist/ is current, not compiling');
+      expect(started.output.stderr).not.toContain('compiling src/');
+      await expectStopsOnSigterm(started);
+    } finally {
+      kill(started.child);
+    }
+  }, 90_000);
+
+  it('compiles when an output is missing, though the build info says the build is current', async () => {
+    rmSync(join(ROOT, 'dist/src/main.js'));
+    const started = npmStart();
+    try {
+      await startupLine(started, 75_000);
+      expect(started.output.stderr).toContain('npm start: compiling src/ to dist/');
+      expect(existsSync(join(ROOT, 'dist/src/main.js'))).toBe(true);
+      await expectStopsOnSigterm(started);
+    } finally {
+      kill(started.child);
     }
   }, 90_000);
 });
