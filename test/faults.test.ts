@@ -2,94 +2,147 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WRITER_TOKEN } from './support/gateway.js';
 import { startLiveGateway, type LiveGateway } from './support/live-gateway.js';
-import { latencies, sleep } from './support/load.js';
+import { sleep } from './support/load.js';
 import {
   AFTER,
+  CIRCUIT_OPEN_MESSAGE,
+  CIRCUIT_OPEN_MS,
   CLIENTS,
   COLD,
   connectedToRedis,
   countBy,
+  HEALTHY_ROUNDS,
   LOST,
   measure,
+  metTheCircuit,
   PUT_TICKER,
   READ,
   READ_TIMEOUT_MS,
   READ_WARM,
+  RECONNECT_MAX_MS,
   redisUnavailable,
   report,
+  SCHEDULING_ALLOWANCE_MS,
   seed,
   shape,
+  trialsAtMost,
   WARM,
+  WRITE_TIMEOUT_MS,
   type Measured,
 } from './support/outage.js';
 import { freePort, startRedisServer, type RedisServer } from './support/redis-server.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
 // Redis outages under load, as a client of the gateway sees them: every read answers within the
-// bounds below (with the value last served, marked stale, where there is one), nothing hangs or
-// turns into a 5xx, and the gateway follows Redis back without a restart. The gateway runs in this
-// process on a real port, with its default fault settings (read timeout 50 ms, circuit retried
-// every 250 ms); Redis is a real redis-server, frozen, killed or cut off behind a TCP proxy.
-// Latency figures depend on the machine: vitest runs this file alone, after the other tests (see
-// vitest.config.ts), and it prints one line of figures per scenario.
+// configured timeouts (with the value last served, marked stale, where there is one), nothing
+// hangs or turns into a 5xx, the open circuit keeps reads away from Redis, and the gateway follows
+// Redis back without a restart. The gateway runs in this process on a real port, with its default
+// fault settings (read timeout 50 ms, circuit retried every 250 ms); Redis is a real
+// redis-server, frozen, killed or cut off behind a TCP proxy.
+//
+// Latency is a benchmark figure, not a property: on 2 cores shared with other work a healthy read
+// can take several hundred milliseconds. So the bounds asserted here are the configured timeouts plus a generous
+// allowance for a loaded machine, which still fail a gateway that waits for a dead Redis's own
+// timeouts (connect 2 s, command 5 s), and "fails fast once open" is asserted as what the circuit
+// sent to Redis, not as milliseconds. Each scenario prints its figures (the issue's targets: p99
+// under 100 ms frozen, under 10 ms with the circuit open), quoted in the notes; vitest runs this
+// file alone, after the other tests (see vitest.config.ts), so that they are the gateway's own.
 
 /** A scenario's hooks run for about 4 s. */
 const HOOK_TIMEOUT_MS = 60_000;
 
-/** The issue's targets. */
-// The bounds asserted are the ones documented in the README, with room for a 2-core machine that
-// also runs the 20 clients. The issue's targets (p99 under 100 ms frozen, under 10 ms with the
-// circuit open) are measured, not asserted: each scenario prints its figures, quoted in the notes.
-const OUTAGE_P99_MS = 250;
-/** With the circuit open no read waits on Redis: typically a few ms, and never the read timeout. */
-const OPEN_CIRCUIT_P50_MS = 10;
-const OPEN_CIRCUIT_P99_MS = 50;
-const RECOVERY_MS = 1000;
-
 /**
- * The assertions every outage shares. `expectedDuring` is the shape of every read during it;
- * `connectionLost` says whether the gateway's connection itself went away (and so must be logged
- * as lost and regained).
+ * The longest a read may take, outage or not: it waits on Redis once, for at most the read
+ * timeout (and once the circuit is open, only its trial calls wait at all); the retry period is
+ * added for good measure. A read that waited for a dead Redis's own timeouts (connect 2 s, command
+ * 5 s) takes longer.
  */
-function itBehavesThroughTheOutage(
-  get: () => Measured,
-  { expectedDuring, connectionLost, writeMayLand = false }: { expectedDuring: string; connectionLost: boolean; writeMayLand?: boolean },
-) {
+const READ_BOUND_MS = READ_TIMEOUT_MS + CIRCUIT_OPEN_MS + SCHEDULING_ALLOWANCE_MS;
+/** A write waits for at most the write timeout. */
+const WRITE_BOUND_MS = WRITE_TIMEOUT_MS + SCHEDULING_ALLOWANCE_MS;
+/**
+ * From Redis being back: the client's next reconnection attempt, its ready check, then the
+ * circuit's next trial call, which closes it; a loaded machine delays each step.
+ */
+const RECOVERY_BOUND_MS = RECONNECT_MAX_MS + CIRCUIT_OPEN_MS + 2 * SCHEDULING_ALLOWANCE_MS;
+/** How long start-up waits for a first Redis connection (src/main.ts) before listening anyway. */
+const FIRST_CONNECTION_WAIT_MS = 2000;
+
+interface OutageExpectations {
+  /** The shape of every read during the outage. */
+  expectedDuring: string;
+  /** Whether the gateway's connection itself went away (and so must be logged as lost and regained). */
+  connectionLost: boolean;
+  /**
+   * Redis still answers, this long after each command (a slow network, not a dead one). A read
+   * waits while the connection keeps receiving (the README's "alive and busy"), so when replies
+   * to earlier commands keep arriving, as they do when this thread stalls for about as long, a
+   * read can wait for its own answer and be served fresh, a trial call can succeed and close the
+   * circuit (each change logged), and a write can land.
+   */
+  answersAfterMs?: number;
+}
+
+/** The assertions every outage shares. */
+function itBehavesThroughTheOutage(get: () => Measured, { expectedDuring, connectionLost, answersAfterMs }: OutageExpectations) {
   it('never hangs a request nor answers one with a 5xx, during the outage or after', () => {
     const { all } = get();
-    expect(all.length).toBeGreaterThan(CLIENTS * 10);
+    expect(all.length).toBeGreaterThan(CLIENTS * 2);
     expect(countBy(all, (s) => (s.hung ? 'hung' : `HTTP ${s.status}`))).toEqual({ 'HTTP 200': all.length });
   });
 
-  it(`answers reads during the outage within ${OUTAGE_P99_MS} ms at the 99th percentile`, () => {
+  const readBoundMs = READ_BOUND_MS + (answersAfterMs ?? 0);
+  it(`answers every read, during the outage and after, within ${readBoundMs} ms: the read timeout${answersAfterMs ? ', the time Redis takes to answer' : ''} and the circuit's retry period, plus ${SCHEDULING_ALLOWANCE_MS} ms for a loaded machine`, () => {
+    const { all, outage } = get();
+    expect(outage.length).toBeGreaterThanOrEqual(CLIENTS);
+    const slowest = [...all].sort((a, b) => b.ms - a.ms)[0]!;
+    expect(slowest.ms, `slowest: ${shape(slowest)}`).toBeLessThan(readBoundMs);
+  });
+
+  it(`sends no read to Redis while the circuit is open but one trial call per ${CIRCUIT_OPEN_MS} ms: every other read is refused at once as "circuit open"`, () => {
+    const { whileOpen, openPeriods } = get();
+    // When the circuit was open is the gateway's own log of it: a loaded machine moves it, and
+    // cannot blur what happened inside it. A gateway whose circuit never opens shows no reads
+    // here, one that sent every read to Redis shows all of them as let through, and one whose
+    // circuit never tries Redis again shows none.
+    expect(whileOpen.length).toBeGreaterThanOrEqual(CLIENTS);
+    const toRedis = whileOpen.filter((s) => metTheCircuit(s) === 'let through');
+    const seen = JSON.stringify(countBy(toRedis, (s) => (s.body?.errors ?? []).map((error) => error.message).join('; ') || shape(s)));
+    expect(toRedis.length, seen).toBeGreaterThanOrEqual(1);
+    expect(toRedis.length, seen).toBeLessThanOrEqual(trialsAtMost(openPeriods));
+  });
+
+  // Marked as served: `stale: true` from the gateway's tier, `stale: false` only from Redis (COLD
+  // never reaches the tier but from Redis).
+  const allowed = answersAfterMs ? [expectedDuring, 'warm fresh, cold fresh', 'warm stale, cold stale'] : [expectedDuring];
+  it(`answers every read during the outage as ${allowed.map((kind) => `"${kind}"`).join(' or ')}`, () => {
     const { outage } = get();
-    expect(outage.length).toBeGreaterThan(CLIENTS * 5);
-    expect(latencies(outage).p99).toBeLessThan(OUTAGE_P99_MS);
+    const kinds = countBy(outage, (s) => shape(s));
+    expect(Object.keys(kinds).filter((kind) => !allowed.includes(kind)), JSON.stringify(kinds)).toEqual([]);
+    expect(kinds[expectedDuring]).toBeGreaterThanOrEqual(1);
   });
 
-  it(`answers reads in under ${OPEN_CIRCUIT_P50_MS} ms at the median and ${OPEN_CIRCUIT_P99_MS} ms at the 99th percentile once the circuit is open, its trial calls aside`, () => {
-    const { circuitOpen, circuitOpenP99s } = get();
-    expect(circuitOpen.length).toBeGreaterThan(CLIENTS * 5);
-    expect(circuitOpenP99s.length).toBeGreaterThanOrEqual(3);
-    expect(latencies(circuitOpen).p50).toBeLessThan(OPEN_CIRCUIT_P50_MS);
-    expect(Math.min(...circuitOpenP99s)).toBeLessThan(OPEN_CIRCUIT_P99_MS);
-  });
-
-  it(`answers every read during the outage as "${expectedDuring}"`, () => {
-    const { outage } = get();
-    expect(countBy(outage, (s) => shape(s))).toEqual({ [expectedDuring]: outage.length });
-  });
-
-  it('reports itself not ready (503) during the outage, while /health stays 200', () => {
+  // The README: "/ready answers 200 while Redis is connected and the circuit is closed, 503
+  // otherwise". Where the outage takes the connection down, that holds for every probe. Where the
+  // connection stays up (a frozen or slow Redis) it does not: src/main.ts reports ready unless the
+  // circuit is 'open', and the breaker's state() is 'half-open' as soon as its retry period has
+  // passed and while a trial call is out (50 ms for a read, up to 500 ms for a write), so a probe
+  // that falls then answers 200: a single probe failed this check on a loaded machine, where those
+  // moments last longer, and a run of probes can see only them. That gap is pinned on its own below
+  // ("a frozen Redis behind an idle gateway"); here each probe must be answered, 503 or 200.
+  it(`reports itself not ready (503) during the outage${connectionLost ? '' : ', except while the circuit is half-open'}, while /health stays 200`, () => {
     const { ready, health } = get().duringOutage;
-    expect(ready.status).toBe(503);
-    expect(ready.body).toBeTypeOf('object');
+    expect(ready.length).toBeGreaterThanOrEqual(5);
+    const statuses = countBy(ready, (answer) => `${answer.status} ${typeof answer.body}`);
+    if (connectionLost) expect(statuses).toEqual({ '503 object': ready.length });
+    else expect(Object.keys(statuses).filter((status) => status !== '503 object' && status !== '200 object')).toEqual([]);
     expect(health.status).toBe(200);
   });
 
-  if (writeMayLand) {
+  if (answersAfterMs) {
     it('either refuses a write during the outage with CACHE_UNAVAILABLE, leaving nothing, or acknowledges and stores it', () => {
       const { duringOutage, lostInRedis } = get();
+      expect(duringOutage.write.ms).toBeLessThan(WRITE_BOUND_MS);
       if (duringOutage.write.errors) {
         expect(duringOutage.write.errors.map((e) => e.extensions?.code)).toEqual(['CACHE_UNAVAILABLE']);
         expect(lostInRedis).toBeNull();
@@ -99,19 +152,19 @@ function itBehavesThroughTheOutage(
       }
     });
   } else {
-    it('refuses a write during the outage with CACHE_UNAVAILABLE, and it leaves nothing in Redis', () => {
+    it(`refuses a write during the outage with CACHE_UNAVAILABLE within ${WRITE_BOUND_MS} ms, and it leaves nothing in Redis`, () => {
       const { duringOutage, lostInRedis } = get();
       expect(duringOutage.write).toMatchObject({ status: 200, data: null });
       expect(duringOutage.write.errors?.map((e) => e.extensions?.code)).toEqual(['CACHE_UNAVAILABLE']);
-      expect(duringOutage.write.ms).toBeLessThan(1000);
+      expect(duringOutage.write.ms).toBeLessThan(WRITE_BOUND_MS);
       expect(lostInRedis).toBeNull();
     });
   }
 
-  it(`serves fresh reads and answers /ready with 200 within ${RECOVERY_MS} ms of Redis coming back, with no restart`, () => {
+  it(`serves fresh reads and answers /ready with 200 within ${RECOVERY_BOUND_MS} ms of Redis being back, with no restart`, () => {
     const m = get();
     expect(m.recoveredInMs).toBeDefined();
-    expect(m.recoveredInMs!).toBeLessThan(RECOVERY_MS);
+    expect(m.recoveredInMs!).toBeLessThan(RECOVERY_BOUND_MS);
     expect(m.readyAfter).toBe(200);
   });
 
@@ -122,14 +175,20 @@ function itBehavesThroughTheOutage(
     expect(JSON.parse(afterInRedis!)).toMatchObject(AFTER);
   });
 
-  it('logs the outage once when it begins and once when it ends, not once per failed command or reconnect', () => {
+  it('logs each change of state once, not once per failed command or reconnect', () => {
     const { logs, all } = get();
-    // Hundreds of reads failed: a line per failure or per reconnect attempt would show here.
-    expect(all.length).toBeGreaterThan(100);
-    const repeated = Object.entries(countBy(logs, (entry) => String(entry.msg))).filter(([, times]) => times > 1);
-    expect(repeated).toEqual([]);
-    expect(logs.length).toBeLessThanOrEqual(6);
+    // Scores of reads failed: a line per failure or per reconnect attempt would show here.
+    expect(all.length).toBeGreaterThan(CLIENTS * 2);
     expect(logs.filter((entry) => entry.level >= 40).length).toBeGreaterThanOrEqual(1);
+    // The circuit opens once and closes once, unless Redis still answers (then it may close and
+    // open again): either way, each line is a change of state.
+    const circuit = logs.filter((entry) => /^cache circuit/.test(entry.msg)).map((entry) => (/opened/.test(entry.msg) ? 'opened' : 'closed'));
+    expect(circuit.length).toBeGreaterThanOrEqual(1);
+    expect(circuit.filter((change, i) => change !== (i % 2 === 0 ? 'opened' : 'closed'))).toEqual([]);
+    if (!answersAfterMs) expect(circuit.length).toBeLessThanOrEqual(2);
+    const others = logs.filter((entry) => !/^cache circuit/.test(entry.msg));
+    expect(Object.entries(countBy(others, (entry) => String(entry.msg))).filter(([, times]) => times > 1)).toEqual([]);
+    expect(others.length).toBeLessThanOrEqual(4);
     if (connectionLost) {
       expect(redisUnavailable(logs)).toHaveLength(1);
       expect(redisUnavailable(logs)[0]!.level).toBe(40);
@@ -184,6 +243,8 @@ describe('Redis frozen (SIGSTOP), then resumed (SIGCONT)', () => {
   it('serves fresh values, stale: false, before the outage', () => {
     // Stale only where Redis did not answer within the read timeout: on a loaded machine a stall
     // can make a healthy read miss it, and then the gateway must not wait.
+    expect(measured.healthy).toHaveLength(CLIENTS * HEALTHY_ROUNDS);
+    expect(measured.healthy.filter((s) => shape(s, ['warm']) === 'warm fresh').length).toBeGreaterThan(0);
     const unexpected = measured.healthy.filter((s) => {
       const kind = shape(s, ['warm']);
       return kind !== 'warm fresh' && !(kind === 'warm stale' && s.ms >= READ_TIMEOUT_MS);
@@ -191,6 +252,48 @@ describe('Redis frozen (SIGSTOP), then resumed (SIGCONT)', () => {
     expect(unexpected.map((s) => `${shape(s, ['warm'])} in ${s.ms.toFixed(1)} ms`)).toEqual([]);
   });
   itBehavesThroughTheOutage(() => measured, { expectedDuring: 'warm stale, cold null CACHE_UNAVAILABLE', connectionLost: false });
+});
+
+// The gap the outages above leave open, pinned where it is deterministic: no traffic, so no trial
+// call, and a retry period long enough that a loaded machine cannot blur its start. The README
+// says "/ready answers 200 while Redis is connected and the circuit is closed, 503 otherwise";
+// src/main.ts answers 200 unless the circuit is 'open', and the breaker calls itself 'half-open'
+// once its retry period has passed, whether or not any call has tried Redis since. So an idle
+// gateway whose Redis is frozen says ready again one retry period after its circuit opened, and
+// stays so until a request fails. Reported, not fixed here: fixing it (in src/ or in the README)
+// makes the `it.fails` below fail, and it should then become an `it`, or go.
+describe('a frozen Redis behind an idle gateway (circuit retried every 2 s)', () => {
+  const OPEN_MS = 2000;
+  let redis: RedisServer;
+  let gateway: LiveGateway;
+  const refusals: Array<string | undefined> = [];
+  let readyOnceOpen: number;
+  let readyAfterRetryPeriod: number;
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    gateway = await startLiveGateway(redis.url, { CIRCUIT_OPEN_MS: String(OPEN_MS) });
+    await gateway.gql(READ_WARM);
+    redis.freeze();
+    // Three reads time out and open the circuit; the fourth is refused by it.
+    for (let i = 0; i < 4; i++) refusals.push((await gateway.gql(READ_WARM)).errors?.[0]?.message);
+    readyOnceOpen = (await gateway.get('/ready')).status;
+    await sleep(OPEN_MS + 200);
+    readyAfterRetryPeriod = (await gateway.get('/ready')).status;
+  }, HOOK_TIMEOUT_MS);
+  afterAll(async () => {
+    redis?.resume();
+    await gateway?.shutdown();
+    await redis?.stop();
+  });
+
+  it('reports itself not ready (503) once the circuit opens', () => {
+    expect(refusals.at(-1)).toBe(CIRCUIT_OPEN_MESSAGE);
+    expect(readyOnceOpen).toBe(503);
+  });
+
+  it.fails('stays not ready (503) while Redis is frozen and no request comes to try it [known gap: it says 200 once the retry period has passed]', () => {
+    expect(readyAfterRetryPeriod).toBe(503);
+  });
 });
 
 describe('Redis killed, then restarted on the same port', () => {
@@ -259,7 +362,7 @@ describe('the gateway started before Redis exists', () => {
   });
 
   it('starts listening without Redis, not ready (503)', () => {
-    expect(startedInMs).toBeLessThan(5000);
+    expect(startedInMs).toBeLessThan(FIRST_CONNECTION_WAIT_MS + SCHEDULING_ALLOWANCE_MS);
     expect(readyBefore).toBe(503);
   });
   itBehavesThroughTheOutage(() => measured, {
@@ -276,7 +379,7 @@ function describeProxyOutage(
   title: string,
   summary: string,
   begin: (proxy: TcpProxy) => void,
-  expectations: Parameters<typeof itBehavesThroughTheOutage>[1],
+  expectations: OutageExpectations,
 ) {
   describe(title, () => {
     let redis: RedisServer;
@@ -307,7 +410,7 @@ describeProxyOutage(
   (proxy) => proxy.setLatency(200),
   // 200 ms each way is within the 500 ms write timeout: a write that happens to be the circuit's
   // trial call can land, and must then be acknowledged.
-  { expectedDuring: 'warm stale, cold null CACHE_UNAVAILABLE', connectionLost: false, writeMayLand: true },
+  { expectedDuring: 'warm stale, cold null CACHE_UNAVAILABLE', connectionLost: false, answersAfterMs: 400 },
 );
 
 describeProxyOutage(

@@ -1,14 +1,37 @@
 import type { Redis } from 'ioredis';
+import { DEFAULTS } from '../../src/defaults.js';
 import { WRITER_TOKEN } from './gateway.js';
 import type { LiveGateway } from './live-gateway.js';
-import { latencies, sleep, startLoad, within, type GraphQLBody, type Sample } from './load.js';
+import { latencies, post, sleep, startLoad, within, type GraphQLBody, type Sample } from './load.js';
 
 // One Redis outage under load, measured as clients of the gateway see it; test/faults.test.ts
-// asserts on what this measures. The gateway runs with its default fault settings: read timeout
-// 50 ms, circuit retried every 250 ms.
+// asserts on what this measures. The gateway runs with its default fault settings, read here
+// from src/defaults.ts so that the bounds follow them.
 
-/** The gateway's default read timeout. */
-export const READ_TIMEOUT_MS = 50;
+/** The gateway's configured read timeout (REDIS_READ_TIMEOUT_MS). */
+export const READ_TIMEOUT_MS = DEFAULTS.redis.readTimeoutMs;
+/** The configured write timeout (REDIS_WRITE_TIMEOUT_MS). */
+export const WRITE_TIMEOUT_MS = DEFAULTS.redis.writeTimeoutMs;
+/** The open circuit lets one call through every CIRCUIT_OPEN_MS to try Redis again. */
+export const CIRCUIT_OPEN_MS = DEFAULTS.redis.circuitOpenMs;
+/** The longest the Redis client waits between reconnection attempts (its retryStrategy, src/cache/redis-client.ts). */
+export const RECONNECT_MAX_MS = 500;
+/**
+ * What a loaded machine may add to an answer: this thread also runs the proxy and the probes, and
+ * shares 2 cores with the clients, redis-server and whatever else runs (a healthy read took up to
+ * a second while another process kept a core busy). Generous on purpose: the bounds built on it
+ * are about never waiting for a dead Redis's own timeouts, not about speed, which each scenario
+ * prints instead.
+ */
+export const SCHEDULING_ALLOWANCE_MS = 2000;
+/**
+ * A request with no answer within this long is recorded as hung: longer than any limit of the
+ * gateway (REDIS_READ_MAX_MS, and the Redis client's own command timeout, both 5 s), so that a
+ * slow answer on a loaded machine is measured, not mistaken for a hang.
+ */
+const HANG_MS = 6000;
+/** The message of a call the open circuit refused without touching Redis. */
+export const CIRCUIT_OPEN_MESSAGE = 'cache unavailable: circuit open after repeated Redis failures';
 
 export const CLIENTS = 20;
 /**
@@ -17,20 +40,14 @@ export const CLIENTS = 20;
  * figures measure a queue rather than the gateway.
  */
 const PAUSE_MS = 60;
-const HEALTHY_MS = 400;
+/** Reads each client makes before the outage: a count, not a time, so that a loaded machine cannot shrink it to nothing. */
+export const HEALTHY_ROUNDS = 3;
 const OUTAGE_MS = 1800;
-/**
- * By then the circuit is open and steady: 20 clients make its few failures of 50 ms within ~60 ms,
- * but the requests that waited them out come back together, and the clients they belong to take
- * a few hundred milliseconds to spread out again.
- */
-const CIRCUIT_SETTLE_MS = 500;
-/** The circuit lets one call through every CIRCUIT_OPEN_MS (default 250 ms) to try Redis again. */
-const CIRCUIT_OPEN_MS = 250;
-/** The open-circuit phase is measured in windows this long (see `openCircuitP99s`). */
-const CIRCUIT_WINDOW_MS = 400;
-/** How long recovery is watched for before it counts as not recovered. */
-const RECOVERY_WATCH_MS = 3000;
+/** /ready is asked from this long after the outage began (time for the gateway to notice it) to its end. */
+const READY_PROBES_FROM_MS = 300;
+const READY_PROBE_EVERY_MS = 50;
+/** How long recovery is watched for, from Redis being back, before it counts as not recovered. */
+const RECOVERY_WATCH_MS = 5000;
 
 export const WARM = { symbol: 'WARM/USDT', last: 101.5 };
 export const COLD = { symbol: 'COLD/USDT', last: 202.5 };
@@ -86,16 +103,23 @@ export interface Outage {
 
 export interface Measured {
   healthy: Sample[];
-  /** Every request of the load sent from the start of the outage to the end of the run. */
+  /** Every request of the load, sent from the start of the outage to the end of the run. */
   all: Sample[];
   /** Sent after the outage began, answered before it ended. */
   outage: Sample[];
-  /** The part of `outage` sent once the circuit had time to open. */
-  circuitOpen: Sample[];
-  /** p99 of each window of `circuitOpen`, trial calls left out (see `openCircuitP99s`). */
-  circuitOpenP99s: number[];
-  duringOutage: { ready: { status: number; body: unknown }; health: { status: number }; write: GraphQLBody & { status: number; ms: number } };
-  /** From Redis coming back to fresh reads and /ready 200; undefined if not within RECOVERY_WATCH_MS. */
+  /** When the circuit was open during the run, from the gateway's log of its changes of state. */
+  openPeriods: Array<{ from: number; to: number }>;
+  /** The reads of `all` sent and answered within one of `openPeriods`: refused at once, or trial calls. */
+  whileOpen: Sample[];
+  duringOutage: {
+    /** /ready, asked every READY_PROBE_EVERY_MS through the outage once it had time to be noticed. */
+    ready: Array<{ status: number; body: unknown }>;
+    health: { status: number };
+    write: GraphQLBody & { status: number; ms: number };
+  };
+  /** How long `end` took: starting a killed Redis again, with its data, takes time of its own. */
+  backInMs: number;
+  /** From Redis being back (`end` done) to fresh reads and /ready 200; undefined if not within RECOVERY_WATCH_MS. */
   recoveredInMs: number | undefined;
   readyAfter: number;
   writeAfter: GraphQLBody & { status: number };
@@ -109,8 +133,9 @@ export interface Measured {
 /**
  * One outage under load: a producer writes WARM through the gateway and clients read it (its last
  * served value), COLD is in Redis but never read; then the outage begins, 20 clients read both
- * for OUTAGE_MS, a write and the probes are tried in the middle of it, and the outage ends while
- * the clients keep reading. `warmFirst: false` skips the healthy part (there is no Redis yet).
+ * for OUTAGE_MS, /ready is asked all through it, a write and /health are tried in the middle of
+ * it, and the outage ends while the clients keep reading. `warmFirst: false` skips the healthy
+ * part (there is no Redis yet).
  */
 export async function measure(
   gateway: LiveGateway,
@@ -122,34 +147,42 @@ export async function measure(
     const written = await gateway.gql(PUT_TICKER, { ticker: WARM }, WRITER_TOKEN);
     if (written.errors) throw new Error(`could not write WARM before the outage: ${JSON.stringify(written)}`);
     await seed(outage.direct(), COLD);
-    const load = startLoad({ url: gateway.url, query: READ_WARM, clients: CLIENTS, pauseMs: PAUSE_MS, maxDurationMs: HEALTHY_MS });
-    await sleep(HEALTHY_MS);
-    healthy = await load.stop();
+    healthy = await startLoad({ url: gateway.url, query: READ_WARM, clients: CLIENTS, pauseMs: PAUSE_MS, hangMs: HANG_MS, rounds: HEALTHY_ROUNDS, maxDurationMs: 30_000 }).done;
   }
 
   const logMark = logsFromStart ? 0 : gateway.logs.length;
   await outage.begin();
   const began = performance.now();
-  const load = startLoad({
-    url: gateway.url,
-    query: READ,
-    clients: CLIENTS,
-    pauseMs: PAUSE_MS,
-    maxDurationMs: OUTAGE_MS + RECOVERY_WATCH_MS + 1000,
-  });
+  const ends = began + OUTAGE_MS;
+  // A backstop only: `stop` ends the load once recovery has been watched, however long that took.
+  const load = startLoad({ url: gateway.url, query: READ, clients: CLIENTS, pauseMs: PAUSE_MS, hangMs: HANG_MS, maxDurationMs: 60_000 });
+  // One probe of /ready says little: the circuit is half-open for a moment of every
+  // CIRCUIT_OPEN_MS, and a probe can fall into it. Asked all through the outage, it shows how
+  // /ready answers the whole time. The probes do not wait for each other, so that a loaded
+  // machine makes them slower, not fewer; all are answered before the outage ends.
+  const readyProbes = (async () => {
+    const answers: Array<Promise<{ status: number; body: unknown }>> = [];
+    await sleep(began + READY_PROBES_FROM_MS - performance.now());
+    while (performance.now() < ends - READY_PROBE_EVERY_MS) {
+      answers.push(gateway.get('/ready'));
+      await sleep(READY_PROBE_EVERY_MS);
+    }
+    return Promise.all(answers);
+  })();
   await sleep(OUTAGE_MS / 2);
-  const [ready, health, write] = await Promise.all([
-    gateway.get('/ready'),
+  const [health, written] = await Promise.all([
     gateway.get('/health'),
-    gateway.gql(PUT_TICKER, { ticker: LOST }, WRITER_TOKEN),
+    post(gateway.url, JSON.stringify({ query: PUT_TICKER, variables: { ticker: LOST } }), { authorization: `Bearer ${WRITER_TOKEN}` }, HANG_MS),
   ]);
-  await sleep(began + OUTAGE_MS - performance.now());
+  const ready = await readyProbes;
+  await sleep(ends - performance.now());
 
   const ended = performance.now();
   await outage.end();
+  const back = performance.now();
   let readAt: number | undefined;
   let readyAt: number | undefined;
-  while ((readAt === undefined || readyAt === undefined) && performance.now() - ended < RECOVERY_WATCH_MS) {
+  while ((readAt === undefined || readyAt === undefined) && performance.now() - back < RECOVERY_WATCH_MS) {
     const [read, readyNow] = await Promise.all([
       readAt === undefined ? gateway.gql(READ) : undefined,
       readyAt === undefined ? gateway.get('/ready') : undefined,
@@ -158,9 +191,10 @@ export async function measure(
     if (readyNow?.status === 200) readyAt = performance.now();
     await sleep(10);
   }
-  const recoveredInMs = readAt !== undefined && readyAt !== undefined ? Math.max(readAt, readyAt) - ended : undefined;
+  const recoveredInMs = readAt !== undefined && readyAt !== undefined ? Math.max(readAt, readyAt) - back : undefined;
   await sleep(100); // the clients keep reading a little after recovery
   const all = await load.stop();
+  const openPeriods = circuitOpenPeriods(gateway.logs, performance.now());
 
   const writeAfter = await gateway.gql(PUT_TICKER, { ticker: AFTER }, WRITER_TOKEN);
   const readAfterWrite = await gateway.gql(`{ after: ticker(symbol: "${AFTER.symbol}") { ${FIELDS} } }`);
@@ -169,9 +203,10 @@ export async function measure(
     healthy,
     all,
     outage: within(all, began, ended),
-    circuitOpen: within(all, began + CIRCUIT_SETTLE_MS, ended),
-    circuitOpenP99s: openCircuitP99s(all, began + CIRCUIT_SETTLE_MS, ended),
-    duringOutage: { ready, health, write },
+    openPeriods,
+    whileOpen: all.filter((s) => openPeriods.some(({ from, to }) => s.startedAt >= from && s.endedAt <= to)),
+    duringOutage: { ready, health, write: { status: written.status, ms: written.ms, ...written.body } },
+    backInMs: back - ended,
     recoveredInMs,
     readyAfter: (await gateway.get('/ready')).status,
     writeAfter,
@@ -183,27 +218,44 @@ export async function measure(
 }
 
 /**
- * The p99 of each window of an open-circuit phase, leaving out the circuit's trial calls.
- *
- * Every CIRCUIT_OPEN_MS the circuit lets one call try Redis (the contract's "trying again"), and
- * that request waits out the read timeout: by design, and not what "fails fast once open" is about.
- * Whichever requests those were, a window holds at most one per CIRCUIT_OPEN_MS of it (plus one),
- * so that many of its slowest are set aside; a gateway that made more requests wait still fails.
- *
- * Windows, because this machine has 2 cores shared by the gateway, the test runner, the clients,
- * redis-server and whatever else runs: a stall of the machine delays every request in flight and
- * says nothing about the gateway. A gateway that fails fast shows it in a window without one; a
- * gateway that waits for Redis has no fast window at all.
+ * When the circuit was open, in `performance.now()` time, from the gateway's log lines "cache
+ * circuit opened" and "cache circuit closed" (it logs each change of state, synchronously with it).
+ * A log's `time` is whole milliseconds of the wall clock: each period is narrowed by 1 ms at both
+ * ends, so that a request inside it certainly met the open circuit.
  */
-function openCircuitP99s(samples: readonly Sample[], from: number, to: number): number[] {
-  const p99s: number[] = [];
-  for (let start = from; start + CIRCUIT_WINDOW_MS <= to + 1; start += CIRCUIT_WINDOW_MS) {
-    const window = within(samples, start, start + CIRCUIT_WINDOW_MS);
-    const trials = Math.ceil(CIRCUIT_WINDOW_MS / CIRCUIT_OPEN_MS) + 1;
-    const fast = [...window].sort((a, b) => a.ms - b.ms).slice(0, Math.max(0, window.length - trials));
-    p99s.push(latencies(fast).p99);
+function circuitOpenPeriods(logs: ReadonlyArray<Record<string, any>>, now: number): Array<{ from: number; to: number }> {
+  const wallClockAt = Date.now() - now;
+  const periods: Array<{ from: number; to: number }> = [];
+  let openedAt: number | undefined;
+  for (const entry of logs) {
+    if (/^cache circuit opened/.test(entry.msg) && openedAt === undefined) openedAt = entry.time - wallClockAt + 1;
+    if (/^cache circuit closed/.test(entry.msg) && openedAt !== undefined) {
+      periods.push({ from: openedAt, to: entry.time - wallClockAt - 1 });
+      openedAt = undefined;
+    }
   }
-  return p99s;
+  if (openedAt !== undefined) periods.push({ from: openedAt, to: now });
+  return periods;
+}
+
+/** At most how many calls the open circuit let through to try Redis during `periods`: one per CIRCUIT_OPEN_MS of each. */
+export function trialsAtMost(periods: ReadonlyArray<{ from: number; to: number }>): number {
+  return periods.reduce((sum, { from, to }) => sum + Math.ceil((to - from) / CIRCUIT_OPEN_MS) + 1, 0);
+}
+
+/**
+ * How a read met the circuit, from what the README says of each failure: one the open circuit
+ * refused without touching Redis says "circuit open"; one with any other failure ("did not
+ * answer", "not connected"), a value from Redis (`stale: false`) or no answer at all was let
+ * through. During these outages COLD is never in the gateway's tier, so each read says one or the
+ * other; only where Redis still answers can a read come whole from the tier, with no error, and
+ * that does not say whether Redis was tried first.
+ */
+export function metTheCircuit(sample: Sample): 'refused' | 'let through' | 'cannot tell' {
+  const { data, errors = [] } = sample.body ?? {};
+  if (errors.some((error) => error.message === CIRCUIT_OPEN_MESSAGE)) return 'refused';
+  if (sample.status !== 200 || errors.length > 0 || Object.values(data ?? {}).some((value) => value?.stale !== true)) return 'let through';
+  return 'cannot tell';
 }
 
 /** One line per scenario, to quote. */
@@ -211,16 +263,20 @@ export function report(name: string, m: Measured) {
   const f = (ms: number) => (Number.isFinite(ms) ? `${ms.toFixed(1)} ms` : 'n/a');
   const healthy = latencies(m.healthy);
   const outage = latencies(m.outage);
-  const open = latencies(m.circuitOpen);
+  const refused = latencies(m.whileOpen.filter((s) => metTheCircuit(s) === 'refused'));
+  const trials = m.whileOpen.filter((s) => metTheCircuit(s) === 'let through').length;
+  const openMs = m.openPeriods.reduce((sum, { from, to }) => sum + to - from, 0);
   const stale = m.outage.filter((s) => s.body?.data?.warm?.stale === true).length;
-  const hung = m.all.filter((s) => s.hung).length;
-  const fiveXx = m.all.filter((s) => s.status >= 500).length;
+  const ready = countBy(m.duringOutage.ready, (answer) => String(answer.status));
   console.log(
     `[faults] ${name}: ${CLIENTS} clients | healthy p50 ${f(healthy.p50)} p99 ${f(healthy.p99)} (n=${healthy.count})` +
       ` | outage p50 ${f(outage.p50)} p99 ${f(outage.p99)} max ${f(outage.max)} (n=${outage.count})` +
-      ` | circuit open p50 ${f(open.p50)} p99 ${f(open.p99)} (n=${open.count}; without trial calls, p99 by ${CIRCUIT_WINDOW_MS} ms window: ${m.circuitOpenP99s.map((p) => p.toFixed(1)).join(' ')} ms)` +
-      ` | served stale ${stale}/${outage.count} | hung ${hung} | 5xx ${fiveXx}` +
-      ` | recovered in ${m.recoveredInMs === undefined ? `> ${RECOVERY_WATCH_MS} ms` : f(m.recoveredInMs)}`,
+      ` | circuit open ${f(openMs)} in ${m.openPeriods.length} period(s): refused at once p50 ${f(refused.p50)} p99 ${f(refused.p99)} (n=${refused.count}), let through to try Redis ${trials} (at most ${trialsAtMost(m.openPeriods)})` +
+      ` | served stale ${stale}/${outage.count} | hung ${m.all.filter((s) => s.hung).length} | 5xx ${m.all.filter((s) => s.status >= 500).length}` +
+      ` | slowest answer of the run ${f(latencies(m.all).max)}` +
+      ` | /ready during the outage ${Object.entries(ready).map(([status, times]) => `${status} x${times}`).join(', ')}` +
+      ` | write during the outage ${m.duringOutage.write.errors ? 'refused' : 'stored'} in ${f(m.duringOutage.write.ms)}` +
+      ` | recovered ${m.recoveredInMs === undefined ? `not within ${RECOVERY_WATCH_MS} ms` : `in ${f(m.recoveredInMs)}`} of Redis being back (back in ${f(m.backInMs)})`,
   );
 }
 
