@@ -29,7 +29,7 @@ export interface GatewayDeps {
   store: CacheStore;
   logger: Logger;
   /** Whether the store can be reached now, for `/ready`. The in-memory store always can. */
-  isReady?: () => boolean;
+  isReady?: () => boolean | Promise<boolean>;
 }
 
 /**

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import type { Redis } from 'ioredis';
 import { createCircuitBreakerStore } from './cache/circuit-breaker-store.js';
+import { createKeyLayout } from './cache/keys.js';
 import { createMemoryStore } from './cache/memory-store.js';
 import { createRedisStore } from './cache/redis-store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -104,8 +105,13 @@ export async function start(config: Config, { handleSignals = true, logger = cre
 
 /**
  * Redis behind the two guards that keep an outage from slowing requests down: per-call time
- * limits (in the store) and a circuit breaker that fails fast once Redis keeps failing. Ready
- * means connected with the circuit not open.
+ * limits (in the store) and a circuit breaker that fails fast once Redis keeps failing.
+ *
+ * Ready means connected, and the circuit closed or a read through it succeeding now. While the
+ * circuit is not closed, `/ready` reads one key of the namespace through it: during the open
+ * period that fails at once, without a command; after it, that read is the circuit's trial, so
+ * an idle gateway stays not ready while Redis does not answer, and finds it back without waiting
+ * for traffic. Probes cost Redis one GET per open period at most, and nothing while it is closed.
  */
 function resilientRedisStore(redis: Redis, bulkRedis: Redis, config: Config, logger: Logger) {
   const timed = createRedisStore({
@@ -116,7 +122,16 @@ function resilientRedisStore(redis: Redis, bulkRedis: Redis, config: Config, log
     writeTimeoutMs: config.redisWriteTimeoutMs,
   });
   const store = createCircuitBreakerStore(timed, { openMs: config.circuitOpenMs, logger });
-  return { store, isReady: () => redis.status === 'ready' && store.state() !== 'open' };
+  const probeKey = `${createKeyLayout(config).root}ready`;
+  async function isReady() {
+    if (redis.status !== 'ready') return false;
+    if (store.state() === 'closed') return true;
+    return store.getMany([probeKey]).then(
+      () => true,
+      () => false,
+    );
+  }
+  return { store, isReady };
 }
 
 /** Resolves once Redis is ready or `DEFAULTS.redis.firstConnectionWaitMs` has passed, whichever is first. */

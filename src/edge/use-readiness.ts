@@ -5,11 +5,11 @@ import type { Plugin } from 'graphql-yoga';
  * connected, gone, or behind an open circuit). Liveness stays on `/health`, which answers while
  * the process lives: an orchestrator should route traffic by this one and restart by that one.
  */
-export function useReadiness(isReady: () => boolean, endpoint = '/ready'): Plugin {
+export function useReadiness(isReady: () => boolean | Promise<boolean>, endpoint = '/ready'): Plugin {
   return {
-    onRequest({ url, endResponse }) {
+    async onRequest({ url, endResponse }) {
       if (url.pathname !== endpoint) return;
-      const ready = isReady();
+      const ready = await isReady();
       endResponse(
         new Response(JSON.stringify({ ready }), {
           status: ready ? 200 : 503,
