@@ -30,17 +30,23 @@ export interface RedisServerOptions {
   dir?: string;
 }
 
+let installed = false;
+
 /**
  * Starts a private `redis-server` on a free loopback port, with no persistence, so that tests
  * never depend on (or disturb) a shared instance. A missing `redis-server` fails the run with a
  * message saying how to install it: a test is never skipped for want of Redis.
  */
 export async function startRedisServer({ port: wanted, args = [], dir: givenDir }: RedisServerOptions = {}): Promise<RedisServer> {
-  const probe = spawnSync('redis-server', ['--version']);
-  if (probe.error) {
-    throw new Error(
-      'redis-server is not on the PATH: the tests run a real Redis. Install it (Debian: apt-get install redis-server) and run npm test again.',
-    );
+  // Asked once per test file: spawnSync blocks this thread, and with it any gateway the test
+  // runs in-process, for as long as the probe takes (a second, seen on a loaded machine).
+  if (!installed) {
+    if (spawnSync('redis-server', ['--version']).error) {
+      throw new Error(
+        'redis-server is not on the PATH: the tests run a real Redis. Install it (Debian: apt-get install redis-server) and run npm test again.',
+      );
+    }
+    installed = true;
   }
   const port = wanted ?? (await freePort());
   const dir = givenDir ?? mkdtempSync(join(tmpdir(), 'mdc-redis-'));
