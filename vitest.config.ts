@@ -24,6 +24,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Runs beside the behaviour files: vitest wants the same worker count in one group.
+          maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
       },
