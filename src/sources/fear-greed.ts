@@ -1,0 +1,190 @@
+import { DEFAULTS } from '../defaults.js';
+import { UpstreamError, type FearGreedReading, type FearGreedSource } from './source.js';
+
+/**
+ * alternative.me's Fear & Greed index: `GET <url>?limit=1` answers
+ * `{"data":[{"value":"54","value_classification":"Neutral","timestamp":"1713628800",
+ * "time_until_update":"3600"}],"metadata":{"error":null}}` (strings; Unix seconds).
+ */
+
+const SOURCE = 'fear-greed';
+/** The real answer is about 250 bytes: a body this large is not the index, whatever it is. */
+const MAX_BODY_BYTES = 64 * 1024;
+/** The index is published once a day, dated at its start. */
+const PERIOD_SECONDS = 86_400;
+const MAX_TIME_AHEAD_MS = DEFAULTS.fields.maxTimeAheadMs;
+
+export interface FearGreedSourceOptions {
+  /** `FEAR_GREED_URL`, e.g. `https://api.alternative.me/fng/`. Its query is kept; `limit=1` is set. */
+  url: string;
+}
+
+export function createFearGreedSource({ url }: FearGreedSourceOptions): FearGreedSource {
+  const target = httpUrl(SOURCE, 'url', url);
+  target.searchParams.set('limit', '1');
+  const href = target.href;
+  return {
+    async fetch(signal) {
+      const body = await requestJson(SOURCE, href, { signal, headers: { accept: 'application/json' } }, MAX_BODY_BYTES);
+      return readingOf(body, Date.now());
+    },
+  };
+}
+
+/**
+ * Checks every field the reading is built from. `time_until_update` caps how long the reading is
+ * cached; alternative.me sends it with the newest reading only, so a missing (or null) one is
+ * derived from the daily schedule: the seconds until `timestamp` + 1 day, at least 0, which is
+ * what the upstream itself would have said.
+ */
+function readingOf(body: unknown, nowMs: number): FearGreedReading {
+  if (!isRecord(body)) throw malformed('body', 'a JSON object', body);
+  // Optional: it carries only the error, and an answer without it reports none.
+  const { metadata } = body;
+  if (metadata !== undefined) {
+    if (!isRecord(metadata)) throw malformed('metadata', 'an object', metadata);
+    if (metadata['error'] != null) throw malformed('metadata.error', 'null', metadata['error']);
+  }
+  const { data } = body;
+  if (!Array.isArray(data) || data.length === 0) throw malformed('data', 'a non-empty array', data);
+  const entry: unknown = data[0];
+  if (!isRecord(entry)) throw malformed('data[0]', 'an object', entry);
+
+  const value = integerField(entry, 'value', 0, 100, 'an integer from 0 to 100');
+  const classification = entry['value_classification'];
+  if (typeof classification !== 'string' || classification.trim() === '' || classification.length > 64) {
+    throw malformed('data[0].value_classification', 'a string of 1-64 characters, not all white space', classification);
+  }
+  // The gateway refuses market times more than a day ahead (src/resolvers/validate.ts); a reading
+  // dated later would otherwise be cached as the latest one.
+  const latestSeconds = Math.floor((nowMs + MAX_TIME_AHEAD_MS) / 1000);
+  const timestamp = integerField(entry, 'timestamp', 1, latestSeconds, `Unix seconds from 1 to one day ahead of now (${latestSeconds})`);
+  const validForSeconds =
+    entry['time_until_update'] == null
+      ? Math.max(0, timestamp + PERIOD_SECONDS - Math.floor(nowMs / 1000))
+      : integerField(entry, 'time_until_update', 0, Number.MAX_SAFE_INTEGER / 1000, 'a non-negative integer of seconds');
+
+  return { value: { value, classification, time: new Date(timestamp * 1000) }, validForMs: validForSeconds * 1000 };
+}
+
+/** An integer as alternative.me documents it (a digit string), or as a JSON number. */
+function integerField(entry: Record<string, unknown>, name: string, min: number, max: number, expected: string): number {
+  const raw = entry[name];
+  const parsed = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,15}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isInteger(parsed) || parsed < min || parsed > max) throw malformed(`data[0].${name}`, expected, raw);
+  return parsed;
+}
+
+function malformed(field: string, expected: string, received: unknown) {
+  return new UpstreamError(SOURCE, `${field}: expected ${expected}, received ${describe(received)}`);
+}
+
+// --- HTTP: the same block is in llm.ts; it moves to one module of its own when a third source needs it.
+
+/**
+ * `init` as `fetch` takes it, with its signal. Every failure is an `UpstreamError` of `source`:
+ * no answer, a non-2xx status (with a 429's or 503's `Retry-After`), a body over `maxBytes`, a body
+ * that is not JSON.
+ */
+async function requestJson(source: string, url: string, init: RequestInit & { signal: AbortSignal }, maxBytes: number): Promise<unknown> {
+  const request = `${init.method ?? 'GET'} ${url}`;
+  let response: Response;
+  try {
+    response = await fetch(url, init);
+  } catch (error) {
+    throw failed(source, `${request}: ${failureOf(error, init.signal)}`, error);
+  }
+  if (!response.ok) {
+    void response.body?.cancel().catch(() => {});
+    throw new UpstreamError(source, `${request}: HTTP ${response.status}`, retryAfterMsOf(response));
+  }
+  const text = await readBounded(source, response, maxBytes, init.signal);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UpstreamError(source, `body: expected JSON, received ${describe(text)}`);
+  }
+}
+
+/**
+ * Reads at most `maxBytes` (as decoded: a compressed body is bounded by what it inflates to), and
+ * stops reading, closing the connection, as soon as a body says or proves that it is larger: a
+ * hostile upstream costs this process `maxBytes`, not what it chooses to send.
+ */
+async function readBounded(source: string, response: Response, maxBytes: number, signal: AbortSignal): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > maxBytes) {
+    void reader.cancel().catch(() => {});
+    throw new UpstreamError(source, `body: expected at most ${maxBytes} bytes, received a Content-Length of ${declared}`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      throw failed(source, `reading the body: ${failureOf(error, signal)}`, error);
+    }
+    if (chunk.done) break;
+    size += chunk.value.byteLength;
+    if (size > maxBytes) {
+      void reader.cancel().catch(() => {});
+      throw new UpstreamError(source, `body: expected at most ${maxBytes} bytes, received more`);
+    }
+    chunks.push(chunk.value);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new UpstreamError(source, 'body: expected UTF-8 text, received invalid UTF-8');
+  }
+}
+
+function failed(source: string, message: string, cause: unknown) {
+  const error = new UpstreamError(source, message);
+  error.cause = cause;
+  return error;
+}
+
+/** Why a request failed, in a few words: `timed out`, `aborted`, `ECONNREFUSED`, ... */
+function failureOf(error: unknown, signal: AbortSignal): string {
+  if (signal.aborted) return (signal.reason as Error | undefined)?.name === 'TimeoutError' ? 'timed out' : 'aborted';
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (typeof cause?.message === 'string' && cause.message !== '') return cause.message;
+  if (typeof cause?.code === 'string') return cause.code;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A 429's or 503's `Retry-After` (seconds, or an HTTP-date), in ms; otherwise none. */
+function retryAfterMsOf(response: Response): number | undefined {
+  const value = response.headers.get('retry-after')?.trim();
+  if ((response.status !== 429 && response.status !== 503) || !value) return undefined;
+  if (/^\d{1,12}$/.test(value)) return Number(value) * 1000;
+  // An HTTP-date always names a day or a month: a bare number is one Date.parse would read as a year.
+  const at = /[a-z]/i.test(value) ? Date.parse(value) : NaN;
+  return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
+}
+
+function httpUrl(source: string, name: string, url: string): URL {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return parsed;
+  } catch {
+    // reported below
+  }
+  throw new TypeError(`${source}: ${name}: expected an http(s) URL, received ${describe(url)}`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A short, printable rendering of what the upstream sent, for error messages. */
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
