@@ -32,7 +32,7 @@ const harnesses: Array<[string, () => Harness]> = [
     () => {
       let store: CacheStore;
       return {
-        store: () => (store ??= createRedisStore({ redis })),
+        store: () => (store ??= createRedisStore({ redis, subscriber: redisHarness.server.client(), fillChannel: 'test:fills' })),
         // The test's own private server: flushing it touches nothing shared.
         reset: async () => void (await redis.flushall()),
       };
@@ -162,6 +162,50 @@ describe.each(harnesses)('the %s store', (_name, makeHarness) => {
     await store().upsertSeries(series('t:s', [1, 2]));
     await store().discard('t:s', 'bar@1');
     expect(await store().rangeMany([{ key: 't:s', limit: 10 }])).toEqual([['bar@2']]);
+  });
+
+  const fillOf = (key: string, value: string) => ({ key, leaseKey: `lease:${key}`, value, ttlMs: 60_000 });
+
+  it('lends a fill lease to one taker at a time, until it expires', async () => {
+    expect(await store().lease(['lease:{a}', 'lease:{b}'], 'one', 200)).toEqual([true, true]);
+    expect(await store().lease(['lease:{a}', 'lease:{c}'], 'two', 200)).toEqual([false, true]);
+    await sleep(250);
+    expect(await store().lease(['lease:{a}'], 'three', 200)).toEqual([true]);
+  });
+
+  it('stores a fill only under the lease it took, and releases the lease', async () => {
+    await store().lease(['lease:{a}', 'lease:{b}'], 'mine', 60_000);
+    expect(await store().fill([fillOf('{a}', 'A'), fillOf('{b}', 'B')], 'mine')).toEqual([true, true]);
+    expect(await store().getMany(['{a}', '{b}'])).toEqual(['A', 'B']);
+    // Released: the next taker gets it, and the old token stores nothing.
+    expect(await store().lease(['lease:{a}'], 'next', 60_000)).toEqual([true]);
+    expect(await store().fill([fillOf('{a}', 'stale')], 'mine')).toEqual([false]);
+    expect(await store().getMany(['{a}'])).toEqual(['A']);
+  });
+
+  it('lets a write or an invalidation that came after the lease win over the fill', async () => {
+    await store().lease(['lease:{w}', 'lease:{i}'], 'mine', 60_000);
+    await store().set('{w}', 'written', 60_000, 'lease:{w}');
+    await store().set('{i}', 'old', 60_000);
+    await store().delete(['lease:{i}', '{i}']);
+    expect(await store().fill([fillOf('{w}', 'fetched'), fillOf('{i}', 'fetched')], 'mine')).toEqual([false, false]);
+    expect(await store().getMany(['{w}', '{i}'])).toEqual(['written', null]);
+  });
+
+  it('wakes a waiter when a fill of its key is announced, and otherwise waits its bound', async () => {
+    await store().lease(['lease:{k}'], 'mine', 60_000);
+    // The first wait subscribes (Redis): let it, before the fill that must wake the second one.
+    await store().awaitFill('{k}', 50);
+    const started = performance.now();
+    const woken = store().awaitFill('{k}', 5000);
+    await sleep(100);
+    await store().fill([fillOf('{k}', 'K')], 'mine');
+    await woken;
+    expect(performance.now() - started).toBeLessThan(2500);
+
+    const bounded = performance.now();
+    await store().awaitFill('{never}', 150);
+    expect(performance.now() - bounded).toBeGreaterThanOrEqual(140);
   });
 });
 

@@ -77,7 +77,10 @@ export function createCircuitBreakerStore(
   return {
     getMany: (keys) => guarded(() => inner.getMany(keys)),
     rangeMany: (ranges) => guarded(() => inner.rangeMany(ranges)),
-    set: (key, value, ttlMs) => guarded(() => inner.set(key, value, ttlMs)),
+    set: (key, value, ttlMs, leaseKey) => guarded(() => inner.set(key, value, ttlMs, leaseKey)),
+    lease: (leaseKeys, token, ttlMs) => guarded(() => inner.lease(leaseKeys, token, ttlMs)),
+    fill: (entries, token) => guarded(() => inner.fill(entries, token)),
+    awaitFill: (key, ms) => inner.awaitFill(key, ms),
     upsertSeries: (write) => guarded(() => inner.upsertSeries(write)),
     delete: (keys) => guarded(() => inner.delete(keys)),
     deleteByPrefix: (prefix, counts) => guarded(() => inner.deleteByPrefix(prefix, counts)),

@@ -25,6 +25,21 @@ export function createKeyLayout({ namespace, version }: { namespace: string; ver
     fearGreed: () => `${root}fear-greed`,
     llmAnalysis: (analysisType: string, inputHash: string) => `${root}llm:{${analysisType}}:${inputHash}`,
     llmAnalysisType: (analysisType: string) => `${root}llm:{${analysisType}}:`,
+    /**
+     * The fill lease of `key` (see src/read/fill), under its own prefix so that an invalidation
+     * can drop every lease before any value; in `key`'s hash tag (or with `key` as its tag when it
+     * has none) so that both share a Redis Cluster slot.
+     */
+    lease: (key: string) => (key.includes('{') ? `${root}lease:${key.slice(root.length)}` : `${root}lease:{${key}}`),
+    /** The prefix of every lease of keys that start with `prefix`. */
+    leasePrefix: (prefix: string) => `${root}lease:${prefix.slice(root.length)}`,
+    /** What a point key holds, as far as a source can fill it; `undefined` for any other key. */
+    describe(key: string): FillableKey | undefined {
+      if (key === this.fearGreed()) return { kind: 'fearGreed' };
+      const match = /^(ticker|funding):\{([^{}]+)\}$/.exec(key.startsWith(root) ? key.slice(root.length) : '');
+      if (match === null) return undefined;
+      return { kind: match[1] === 'ticker' ? 'ticker' : 'fundingRate', symbol: match[2]! };
+    },
     /** Every bar series of a symbol, each followed by its latest-bar pointer. */
     allBarKeys(symbol: string): string[] {
       return TIMEFRAMES.flatMap((tf) => [this.bars(symbol, tf), this.latestBar(symbol, tf)]);
@@ -34,10 +49,13 @@ export function createKeyLayout({ namespace, version }: { namespace: string; ver
 
 export type KeyLayout = ReturnType<typeof createKeyLayout>;
 
+/** A point key a source can fill. */
+export type FillableKey = { kind: 'ticker' | 'fundingRate'; symbol: string } | { kind: 'fearGreed' };
+
 /**
- * A latest-bar pointer travels with its series and is not an entry of its own, so that
- * invalidation counts one per series, as a user would.
+ * A latest-bar pointer travels with its series, and a fill lease with its value: neither is an
+ * entry of its own, so that invalidation counts one per series or value, as a user would.
  */
 export function isCountedEntry(key: string): boolean {
-  return !key.endsWith(':latest');
+  return !key.endsWith(':latest') && !/^[^:]*:[^:]*:lease:/.test(key);
 }

@@ -20,6 +20,11 @@ export interface MarketCacheOptions {
   tier: StaleTier;
   keys: KeyLayout;
   ttl: TtlPolicy;
+  /**
+   * Seconds past its TTL Redis keeps a value of each kind that has a source, so that it can be
+   * served stale while it is refreshed; kinds without a source are not kept past their TTL.
+   */
+  graceSeconds?: Partial<TtlPolicy>;
   barsMaxPerSeries: number;
 }
 
@@ -35,7 +40,7 @@ type BarInput = Omit<Bar, 'symbol' | 'timeframe'>;
  * invalidation forgets what it targets before it runs, so the tier never serves what a client
  * asked to remove, even if Redis fails meanwhile.
  */
-export function createMarketCache({ store, tier, keys, ttl, barsMaxPerSeries }: MarketCacheOptions) {
+export function createMarketCache({ store, tier, keys, ttl, graceSeconds = {}, barsMaxPerSeries }: MarketCacheOptions) {
   /** Forgets `touched` keys, and every bar range read of those that are series. */
   function forget(touched: readonly string[]) {
     for (const key of touched) tier.forget(key);
@@ -46,13 +51,19 @@ export function createMarketCache({ store, tier, keys, ttl, barsMaxPerSeries }: 
    * read applies, so that nothing is stored that a read would discard (a number the edge let
    * through as Infinity would be stored as `null`).
    */
-  async function putPoint<T extends object>(key: string, value: T, ttlMs: number, decode: (raw: string) => unknown): Promise<Stamped<T>> {
+  async function putPoint<T extends object>(
+    key: string,
+    value: T,
+    ttlMs: number,
+    decode: (raw: string) => unknown,
+    kind: keyof TtlPolicy,
+  ): Promise<Stamped<T>> {
     const stamped = stamp(value, Date.now(), ttlMs);
     const encoded = encode(stamped);
     decode(encoded);
     const ticket = tier.begin();
     try {
-      await store.set(key, encoded, ttlMs);
+      await store.set(key, encoded, ttlMs + (graceSeconds[kind] ?? 0) * 1000, keys.lease(key));
       tier.remember(key, encoded, ticket);
     } finally {
       tier.end(ticket);
@@ -63,19 +74,25 @@ export function createMarketCache({ store, tier, keys, ttl, barsMaxPerSeries }: 
   // An invalidation forgets its keys before it runs, so that the tier never serves them even if
   // Redis fails meanwhile, and again once it has run: a read that reached Redis before the delete
   // and came back after the first forget would otherwise put the old value back.
+  // Leases go first (in the same atomic delete): a fill that started before the invalidation
+  // then finds its lease gone and stores nothing.
   async function deleteEntries(entryKeys: string[]): Promise<number> {
     forget(entryKeys);
     try {
-      const existed = await store.delete(entryKeys);
-      return existed.filter((found, i) => found && isCountedEntry(entryKeys[i]!)).length;
+      const all = [...entryKeys.map(keys.lease), ...entryKeys];
+      const existed = await store.delete(all);
+      return existed.filter((found, i) => found && isCountedEntry(all[i]!)).length;
     } finally {
       forget(entryKeys);
     }
   }
 
+  // A walk of the keyspace is not atomic: every lease goes in a first walk, so that no fill that
+  // started before the invalidation can store behind the second one.
   async function deleteByPrefix(prefix: string, counts?: (key: string) => boolean): Promise<number> {
     tier.forgetPrefix(prefix);
     try {
+      await store.deleteByPrefix(keys.leasePrefix(prefix));
       return await store.deleteByPrefix(prefix, counts);
     } finally {
       tier.forgetPrefix(prefix);
@@ -102,13 +119,13 @@ export function createMarketCache({ store, tier, keys, ttl, barsMaxPerSeries }: 
     },
 
     putTicker: (ticker: Ticker, ttlSeconds?: number | null) =>
-      putPoint(keys.ticker(ticker.symbol), ticker, ttlMsFor(ttl, 'ticker', ttlSeconds), decodeTicker),
+      putPoint(keys.ticker(ticker.symbol), ticker, ttlMsFor(ttl, 'ticker', ttlSeconds), decodeTicker, 'ticker'),
 
     putFundingRate: (fundingRate: FundingRate, ttlSeconds?: number | null) =>
-      putPoint(keys.fundingRate(fundingRate.symbol), fundingRate, ttlMsFor(ttl, 'fundingRate', ttlSeconds), decodeFundingRate),
+      putPoint(keys.fundingRate(fundingRate.symbol), fundingRate, ttlMsFor(ttl, 'fundingRate', ttlSeconds), decodeFundingRate, 'fundingRate'),
 
     putFearGreed: (fearGreed: FearGreed, ttlSeconds?: number | null) =>
-      putPoint(keys.fearGreed(), fearGreed, ttlMsFor(ttl, 'fearGreed', ttlSeconds), decodeFearGreed),
+      putPoint(keys.fearGreed(), fearGreed, ttlMsFor(ttl, 'fearGreed', ttlSeconds), decodeFearGreed, 'fearGreed'),
 
     putLlmAnalysis: (analysis: LlmAnalysis, ttlSeconds?: number | null) =>
       putPoint(
@@ -116,6 +133,7 @@ export function createMarketCache({ store, tier, keys, ttl, barsMaxPerSeries }: 
         analysis,
         ttlMsFor(ttl, 'llmAnalysis', ttlSeconds),
         decodeLlmAnalysis,
+        'llmAnalysis',
       ),
 
     invalidateBars: (symbol: string, timeframe?: Timeframe | null) =>

@@ -42,6 +42,12 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
   // 100,000). The key bound is kept by `put` instead.
   const entries = new LRUCache<string, Entry>({ maxSize: maxBytes, sizeCalculation: (entry, key) => sizeOf(key, entry) });
 
+  // Fills announced to waiters in this process (the only one that shares this store).
+  const waiting = new Map<string, Set<() => void>>();
+  const announce = (key: string) => {
+    for (const done of [...(waiting.get(key) ?? [])]) done();
+  };
+
   function put(key: string, entry: Entry) {
     entries.set(key, entry);
     while (entries.size > maxKeys) entries.pop();
@@ -89,10 +95,45 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
       });
     },
 
-    async set(key, value, ttlMs) {
+    async set(key, value, ttlMs, leaseKey) {
       const entry: Entry = { kind: 'value', value, expiresAtMs: Date.now() + ttlMs };
       checkFits([[key, entry]]);
       put(key, entry);
+      if (leaseKey !== undefined) entries.delete(leaseKey);
+    },
+
+    async lease(leaseKeys, token, ttlMs) {
+      return leaseKeys.map((leaseKey) => {
+        if (live(leaseKey) !== undefined) return false;
+        put(leaseKey, { kind: 'value', value: token, expiresAtMs: Date.now() + ttlMs });
+        return true;
+      });
+    },
+
+    async fill(fills, token) {
+      return fills.map(({ key, leaseKey, value, ttlMs }) => {
+        const lease = live(leaseKey);
+        if (lease?.kind !== 'value' || lease.value !== token) return false;
+        const entry: Entry = { kind: 'value', value, expiresAtMs: Date.now() + ttlMs };
+        checkFits([[key, entry]]);
+        put(key, entry);
+        entries.delete(leaseKey);
+        announce(key);
+        return true;
+      });
+    },
+
+    awaitFill(key, ms) {
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiting.get(key)?.delete(done);
+          if (waiting.get(key)?.size === 0) waiting.delete(key);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        waiting.set(key, (waiting.get(key) ?? new Set()).add(done));
+      });
     },
 
     async upsertSeries({ key, latestKey, members, ttlMs, maxMembers }) {

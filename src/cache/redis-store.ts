@@ -5,7 +5,8 @@ import { DEFAULTS } from '../defaults.js';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    mdcSetBefore(key: string, value: string, ttlMs: number, deadlineMs: number): Result<number, Context>;
+    mdcSetBefore(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
+    mdcFill(key: string, leaseKey: string, token: string, value: string, ttlMs: number, channel: string): Result<number, Context>;
     mdcUpsertSeries(
       seriesKey: string,
       latestKey: string,
@@ -28,6 +29,18 @@ const NOW_MS = `local t = redis.call('TIME') local nowMs = t[1] * 1000 + math.fl
 const SET_BEFORE = `${NOW_MS}
 if nowMs > tonumber(ARGV[3]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if KEYS[2] then redis.call('DEL', KEYS[2]) end
+return 1
+`;
+
+// A fill stores its value only while its lease is still the one it took: a write or an
+// invalidation since then dropped the lease, and wins. The lease's own expiry is the fill's
+// deadline, so a fill that reaches a frozen Redis late does nothing either.
+const FILL = `
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+redis.call('DEL', KEYS[2])
+redis.call('PUBLISH', ARGV[4], KEYS[1])
 return 1
 `;
 
@@ -107,6 +120,13 @@ export interface RedisStoreOptions {
    * @default 500
    */
   writeTimeoutMs?: number;
+  /**
+   * A caller-owned client this store may put in subscriber mode, to hear fills announced on
+   * `fillChannel` by any process. Without it, `awaitFill` waits its whole bound.
+   */
+  subscriber?: Redis;
+  /** The pub/sub channel fills are announced on. */
+  fillChannel?: string;
 }
 
 /**
@@ -121,8 +141,11 @@ export function createRedisStore({
   readTimeoutMs = DEFAULTS.redis.readTimeoutMs,
   readMaxMs = DEFAULTS.redis.readMaxMs,
   writeTimeoutMs = DEFAULTS.redis.writeTimeoutMs,
+  subscriber,
+  fillChannel = 'mdc:fills',
 }: RedisStoreOptions): CacheStore {
-  redis.defineCommand('mdcSetBefore', { numberOfKeys: 1, lua: SET_BEFORE });
+  redis.defineCommand('mdcSetBefore', { lua: SET_BEFORE });
+  redis.defineCommand('mdcFill', { numberOfKeys: 2, lua: FILL });
   redis.defineCommand('mdcUpsertSeries', { numberOfKeys: 2, lua: UPSERT_SERIES });
   redis.defineCommand('mdcDeleteBefore', { lua: DELETE_BEFORE });
   redis.defineCommand('mdcDiscard', { numberOfKeys: 1, lua: DISCARD });
@@ -157,6 +180,8 @@ export function createRedisStore({
     return result;
   };
 
+  const fills = listenForFills(subscriber, fillChannel);
+
   return {
     async getMany(keys) {
       return keys.length === 0 ? [] : read(() => redis.mget(...keys));
@@ -172,9 +197,30 @@ export function createRedisStore({
       });
     },
 
-    async set(key, value, ttlMs) {
-      applied(await write((deadlineMs) => redis.mdcSetBefore(key, value, ttlMs, deadlineMs)), 'the write');
+    async set(key, value, ttlMs, leaseKey) {
+      const keys = leaseKey === undefined ? [key] : [key, leaseKey];
+      applied(await write((deadlineMs) => redis.mdcSetBefore(keys.length, ...keys, value, ttlMs, deadlineMs)), 'the write');
     },
+
+    async lease(leaseKeys, token, ttlMs) {
+      if (leaseKeys.length === 0) return [];
+      return write(async () => {
+        const pipeline = redis.pipeline();
+        for (const leaseKey of leaseKeys) pipeline.set(leaseKey, token, 'PX', ttlMs, 'NX');
+        return resultsOf(await pipeline.exec()).map((reply) => reply === 'OK');
+      });
+    },
+
+    async fill(entries, token) {
+      if (entries.length === 0) return [];
+      return write(async () => {
+        const pipeline = redis.pipeline();
+        for (const { key, leaseKey, value, ttlMs } of entries) pipeline.mdcFill(key, leaseKey, token, value, ttlMs, fillChannel);
+        return resultsOf(await pipeline.exec()).map((stored) => stored === 1);
+      });
+    },
+
+    awaitFill: (key, ms) => fills.wait(key, ms),
 
     async upsertSeries({ key, latestKey, members, ttlMs, maxMembers }) {
       if (members.length === 0) return 0;
@@ -216,6 +262,41 @@ export function createRedisStore({
     },
 
     async close() {},
+  };
+}
+
+/**
+ * Waiters for announced fills, woken by one subscription to `channel` on `subscriber` (made on
+ * first use). Without a subscriber, or until it is subscribed, a waiter waits its whole bound.
+ */
+function listenForFills(subscriber: Redis | undefined, channel: string) {
+  const waiting = new Map<string, Set<() => void>>();
+  let subscribed = false;
+  const subscribe = () => {
+    if (subscriber === undefined || subscribed) return;
+    subscribed = true;
+    subscriber.on('message', (from: string, key: string) => {
+      if (from !== channel) return;
+      for (const done of [...(waiting.get(key) ?? [])]) done();
+    });
+    // ioredis subscribes again by itself after a reconnect.
+    subscriber.subscribe(channel).catch(() => (subscribed = false));
+  };
+  return {
+    wait(key: string, ms: number): Promise<void> {
+      subscribe();
+      return new Promise((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          const set = waiting.get(key);
+          set?.delete(done);
+          if (set?.size === 0) waiting.delete(key);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        waiting.set(key, (waiting.get(key) ?? new Set()).add(done));
+      });
+    },
   };
 }
 

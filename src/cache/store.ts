@@ -15,8 +15,27 @@ export interface CacheStore {
    */
   rangeMany(ranges: readonly SeriesRange[]): Promise<Array<string[] | null>>;
 
-  /** Stores `value` under `key`, expiring after `ttlMs` milliseconds. */
-  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /**
+   * Stores `value` under `key`, expiring after `ttlMs` milliseconds. With `leaseKey`, drops that
+   * fill lease in the same step: a fill already in flight then stores nothing, and the write wins.
+   */
+  set(key: string, value: string, ttlMs: number, leaseKey?: string): Promise<void>;
+
+  /**
+   * Takes each fill lease no one holds (`SET NX PX`), for `ttlMs`, in one round trip: resolves to
+   * which were taken. A lease says "one process is fetching this key from upstream".
+   */
+  lease(leaseKeys: readonly string[], token: string, ttlMs: number): Promise<boolean[]>;
+
+  /**
+   * Stores each value whose lease still holds `token` (no write or invalidation has dropped it
+   * since it was taken), releases those leases and announces each fill to processes waiting for
+   * it, in one round trip. Resolves to which were stored.
+   */
+  fill(entries: readonly FillEntry[], token: string): Promise<boolean[]>;
+
+  /** Resolves once a fill of `key` is announced, or after `ms`, whichever comes first. */
+  awaitFill(key: string, ms: number): Promise<void>;
 
   /**
    * Upserts members into a sorted series by score (one member per score, the last one given
@@ -45,6 +64,13 @@ export interface CacheStore {
 
   /** Releases the connection (if the store made it) and timers. */
   close(): Promise<void>;
+}
+
+export interface FillEntry {
+  key: string;
+  leaseKey: string;
+  value: string;
+  ttlMs: number;
 }
 
 export interface SeriesRange {
