@@ -42,6 +42,21 @@ export interface Config {
   /** Bytes of cached values one response may carry. */
   readonly maxResponseBytes: number;
   readonly http: Readonly<HttpLimits>;
+  /** Where misses are filled from; every source is optional (see src/sources). */
+  readonly sources: Readonly<SourcesConfig>;
+  /** Seconds past its TTL a value of each kind may be served, marked stale. */
+  readonly graceSeconds: Readonly<TtlPolicy>;
+}
+
+export interface SourcesConfig {
+  /** A ccxt exchange id: the source of tickers, funding rates and bars. */
+  exchangeId: string | undefined;
+  /** Replaces the origin of every REST endpoint of the exchange. */
+  exchangeApiUrl: string | undefined;
+  fearGreedUrl: string | undefined;
+  timeoutMs: number;
+  maxConcurrency: number;
+  negativeTtlSeconds: number;
 }
 
 /** The HTTP server's own bounds (see src/main.ts). */
@@ -116,6 +131,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     return Object.freeze(list);
   };
+
+  const httpUrl = (variable: string) => {
+    const value = read(variable);
+    if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) fail(variable, 'an http:// or https:// URL', value.replace(/\/\/[^@/]*@/, '//***@'));
+    return value;
+  };
+  const exchangeId = read('EXCHANGE_ID');
+  if (exchangeId !== undefined && !/^[a-z0-9]{2,32}$/.test(exchangeId)) fail('EXCHANGE_ID', 'a ccxt exchange id such as binance, bybit or okx', exchangeId);
+  const exchangeApiUrl = httpUrl('EXCHANGE_API_URL');
+  if (exchangeApiUrl !== undefined && exchangeId === undefined) {
+    throw new ConfigError('EXCHANGE_API_URL: expected EXCHANGE_ID to be set too, received EXCHANGE_API_URL alone');
+  }
+  const grace = (variable: string, fallback: number) => integer(variable, fallback, 0, MAX_TTL_SECONDS);
 
   const redisUrl = read('REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
@@ -192,6 +220,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ),
       keepAliveTimeoutMs: integer('HTTP_KEEP_ALIVE_TIMEOUT_MS', DEFAULTS.http.keepAliveTimeoutMs, 100, 600_000),
       maxConnections: integer('MAX_CONNECTIONS', DEFAULTS.http.maxConnections, 1, 1_000_000),
+    }),
+    sources: Object.freeze({
+      exchangeId,
+      exchangeApiUrl: exchangeApiUrl?.replace(/\/+$/, ''),
+      fearGreedUrl: httpUrl('FEAR_GREED_URL'),
+      timeoutMs: integer('UPSTREAM_TIMEOUT_MS', DEFAULTS.upstream.timeoutMs, 1, 120_000),
+      maxConcurrency: integer('UPSTREAM_MAX_CONCURRENCY', DEFAULTS.upstream.maxConcurrency, 1, 1000),
+      negativeTtlSeconds: integer('NEGATIVE_TTL_SECONDS', DEFAULTS.upstream.negativeTtlSeconds, 1, MAX_TTL_SECONDS),
+    }),
+    graceSeconds: Object.freeze({
+      ticker: grace('GRACE_TICKER_SECONDS', DEFAULTS.graceSeconds.ticker),
+      fundingRate: grace('GRACE_FUNDING_RATE_SECONDS', DEFAULTS.graceSeconds.fundingRate),
+      fearGreed: grace('GRACE_FEAR_GREED_SECONDS', DEFAULTS.graceSeconds.fearGreed),
+      bars: grace('GRACE_BARS_SECONDS', DEFAULTS.graceSeconds.bars),
+      llmAnalysis: grace('GRACE_LLM_ANALYSIS_SECONDS', DEFAULTS.graceSeconds.llmAnalysis),
     }),
   });
 }

@@ -47,6 +47,34 @@ export const DEFAULTS = Object.freeze({
     bars: 86_400,
     llmAnalysis: 21_600,
   }),
+  /**
+   * How long past its TTL a value may still be served, marked stale: while one refresh runs, or
+   * while its source is down. Only kinds with a source keep values that long in Redis.
+   */
+  graceSeconds: Object.freeze({
+    ticker: 30,
+    fundingRate: 300,
+    fearGreed: 3600,
+    bars: 3600,
+    llmAnalysis: 86_400,
+  }),
+  /** Read-through from upstream sources (src/sources, src/read/fill). */
+  upstream: Object.freeze({
+    timeoutMs: 3000,
+    maxConcurrency: 8,
+    /** How long a call waits for a free slot before it fails fast. */
+    queueMs: 250,
+    /** Consecutive failures after which a source is left alone, backing off. */
+    failureThreshold: 3,
+    backoffBaseMs: 1000,
+    backoffMaxMs: 30_000,
+    /** The longest `Retry-After` obeyed: a broken or hostile upstream cannot silence a source for days. */
+    retryAfterMaxMs: 300_000,
+    /** How long a symbol the exchange does not list is remembered as absent. */
+    negativeTtlSeconds: 60,
+    /** A fill's lease outlives its upstream call by this much (then anyone may fetch). */
+    leaseSlackMs: 2000,
+  }),
   /** What one field may ask for or write (fixed: not configurable). */
   fields: Object.freeze({
     barsLimit: 100,

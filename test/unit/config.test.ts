@@ -58,6 +58,13 @@ describe('loadConfig', () => {
     ['REDIS_READ_MAX_MS', '2000', { redisReadMaxMs: 2000 }],
     ['MAX_CONNECTIONS', '64', { http: expect.objectContaining({ maxConnections: 64 }) }],
     ['HTTP_KEEP_ALIVE_TIMEOUT_MS', '1000', { http: expect.objectContaining({ keepAliveTimeoutMs: 1000 }) }],
+    ['EXCHANGE_ID', 'binance', { sources: expect.objectContaining({ exchangeId: 'binance' }) }],
+    ['FEAR_GREED_URL', 'https://api.alternative.me/fng/', { sources: expect.objectContaining({ fearGreedUrl: 'https://api.alternative.me/fng/' }) }],
+    ['UPSTREAM_TIMEOUT_MS', '1500', { sources: expect.objectContaining({ timeoutMs: 1500 }) }],
+    ['UPSTREAM_MAX_CONCURRENCY', '2', { sources: expect.objectContaining({ maxConcurrency: 2 }) }],
+    ['NEGATIVE_TTL_SECONDS', '5', { sources: expect.objectContaining({ negativeTtlSeconds: 5 }) }],
+    ['GRACE_TICKER_SECONDS', '0', { graceSeconds: expect.objectContaining({ ticker: 0 }) }],
+    ['GRACE_BARS_SECONDS', '600', { graceSeconds: expect.objectContaining({ bars: 600 }) }],
     ['LOG_LEVEL', 'debug', { logLevel: 'debug' }],
     ['NODE_ENV', 'production', { production: true }],
   ];
@@ -128,7 +135,16 @@ describe('loadConfig with a bad value', () => {
     ['HTTP_HEADERS_TIMEOUT_MS', '50', INTEGER(100, 600_000), '"50"'],
     ['MAX_CONNECTIONS', '0', INTEGER(1, 1_000_000), '"0"'],
     ['LOG_LEVEL', 'verbose', 'one of fatal, error, warn, info, debug, trace, silent', '"verbose"'],
+    ['EXCHANGE_ID', 'Binance US', 'a ccxt exchange id such as binance, bybit or okx', '"Binance US"'],
+    ['FEAR_GREED_URL', 'ftp://x/fng', 'an http:// or https:// URL', '"ftp://x/fng"'],
+    ['UPSTREAM_TIMEOUT_MS', '0', INTEGER(1, 120_000), '"0"'],
+    ['UPSTREAM_MAX_CONCURRENCY', '0', INTEGER(1, 1000), '"0"'],
+    ['GRACE_FEAR_GREED_SECONDS', '-1', INTEGER(0, 31_536_000), '"-1"'],
   ];
+
+  it('refuses EXCHANGE_API_URL without EXCHANGE_ID', () => {
+    expect(configErrorOf({ EXCHANGE_API_URL: 'http://127.0.0.1:8080' }).message).toBe('EXCHANGE_API_URL: expected EXCHANGE_ID to be set too, received EXCHANGE_API_URL alone');
+  });
 
   it.each(badValues)('rejects %s=%s, naming the variable, what it expects and what it received', (name, value, expected, received) => {
     const error = configErrorOf({ [name]: value });
