@@ -3,6 +3,9 @@ import { createYoga } from 'graphql-yoga';
 import type { Logger } from 'pino';
 import { createKeyLayout } from './cache/keys.js';
 import { createMarketCache } from './cache/market-cache.js';
+import { DEFAULTS } from './defaults.js';
+import { createFiller } from './read/fill/filler.js';
+import { createSources } from './sources/sources.js';
 import { createStaleTier } from './cache/stale-tier.js';
 import type { CacheStore } from './cache/store.js';
 import type { Config } from './config.js';
@@ -40,8 +43,31 @@ export interface GatewayDeps {
 export function createGateway({ config, store, logger, isReady = () => true }: GatewayDeps) {
   const keys = createKeyLayout(config);
   const tier = createStaleTier({ maxBytes: config.staleTierMaxBytes, maxAgeMs: config.staleMaxAgeSeconds * 1000 });
-  const cache = createMarketCache({ store, tier, keys, ttl: config.ttlSeconds, barsMaxPerSeries: config.barsMaxPerSeries });
+  const sources = createSources(config.sources, logger);
+  const { ticker, fundingRate, fearGreed } = config.graceSeconds;
+  const cache = createMarketCache({
+    store,
+    tier,
+    keys,
+    ttl: config.ttlSeconds,
+    graceSeconds: { ...(sources.exchange && { ticker, fundingRate }), ...(sources.fearGreed && { fearGreed }) },
+    barsMaxPerSeries: config.barsMaxPerSeries,
+  });
+  const filler =
+    sources.exchange || sources.fearGreed
+      ? createFiller({
+          store,
+          keys,
+          ttlSeconds: config.ttlSeconds,
+          graceSeconds: config.graceSeconds,
+          ...sources,
+          negativeTtlMs: config.sources.negativeTtlSeconds * 1000,
+          leaseMs: config.sources.timeoutMs + DEFAULTS.upstream.leaseSlackMs,
+          logger,
+        })
+      : undefined;
   const deps = {
+    filler,
     keys,
     store,
     tier,

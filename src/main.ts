@@ -33,11 +33,19 @@ export interface StartOptions {
  * what it opened.
  */
 export async function start(config: Config, { handleSignals = true, logger = createLogger(config.logLevel) }: StartOptions = {}) {
+  // ccxt is loaded only for a gateway with an exchange; its id is checked before anything starts.
+  if (config.sources.exchangeId !== undefined) {
+    const problem = (await import('./sources/exchange.js')).exchangeIdProblem(config.sources.exchangeId);
+    if (problem !== undefined) throw new ConfigError(problem);
+  }
   const redis = config.redisUrl ? createRedisClient(config.redisUrl, logger) : undefined;
   // Bar ranges get a connection of their own: their replies can be megabytes (see redis-store.ts).
   const bulkRedis = config.redisUrl ? createRedisClient(config.redisUrl, logger, { reportsState: false }) : undefined;
+  // With a source, fills are announced on a channel that waiting processes subscribe to.
+  const hasSources = config.sources.exchangeId !== undefined || config.sources.fearGreedUrl !== undefined;
+  const subscriber = config.redisUrl && hasSources ? createRedisClient(config.redisUrl, logger, { reportsState: false }) : undefined;
   const { store, isReady } = redis
-    ? resilientRedisStore(redis, bulkRedis!, config, logger)
+    ? resilientRedisStore(redis, bulkRedis!, subscriber, config, logger)
     : { store: createMemoryStore({ maxKeys: config.memoryMaxKeys, maxBytes: config.memoryMaxBytes }), isReady: () => true };
   const server = createServer(
     {
@@ -60,8 +68,7 @@ export async function start(config: Config, { handleSignals = true, logger = cre
   try {
     port = await listen(server, config);
   } catch (error) {
-    redis?.disconnect();
-    bulkRedis?.disconnect();
+    for (const client of [redis, bulkRedis, subscriber]) client?.disconnect();
     throw error;
   }
   const url = graphqlUrl(config.host, port);
@@ -93,7 +100,7 @@ export async function start(config: Config, { handleSignals = true, logger = cre
     await new Promise((resolve) => server.close(resolve));
     clearTimeout(force);
     await store.close();
-    await Promise.all([redis, bulkRedis].map((client) => client?.quit().catch(() => client.disconnect())));
+    await Promise.all([redis, bulkRedis, subscriber].map((client) => client?.quit().catch(() => client.disconnect())));
   };
   if (handleSignals) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -113,10 +120,12 @@ export async function start(config: Config, { handleSignals = true, logger = cre
  * an idle gateway stays not ready while Redis does not answer, and finds it back without waiting
  * for traffic. Probes cost Redis one GET per open period at most, and nothing while it is closed.
  */
-function resilientRedisStore(redis: Redis, bulkRedis: Redis, config: Config, logger: Logger) {
+function resilientRedisStore(redis: Redis, bulkRedis: Redis, subscriber: Redis | undefined, config: Config, logger: Logger) {
   const timed = createRedisStore({
     redis,
     bulkRedis,
+    subscriber,
+    fillChannel: `${createKeyLayout(config).root}fills`,
     readTimeoutMs: config.redisReadTimeoutMs,
     readMaxMs: config.redisReadMaxMs,
     writeTimeoutMs: config.redisWriteTimeoutMs,

@@ -204,6 +204,7 @@ describe('the gateway given a bad setting', () => {
     ['PORT', 'abc'],
     ['REDIS_URL', 'http://x'],
     ['TTL_TICKER_SECONDS', '0'],
+    ['EXCHANGE_ID', 'nosuchexchange'], // valid in form: only ccxt can tell, and start-up asks it
   ])('refuses to start when %s is %j, naming the variable on stderr', async (variable, value) => {
     const started = run('src/main.ts', { PORT: '0', HOST: '127.0.0.1', [variable]: value });
     const { child, output } = started;

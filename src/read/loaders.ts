@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import { CacheUnavailableError } from '../cache/cache-unavailable.js';
 import { rangeKeyOf, type StaleTier } from '../cache/stale-tier.js';
 import type { CacheStore, SeriesRange } from '../cache/store.js';
+import { expiresAtOf, isAbsent, type Filler } from './fill/filler.js';
 
 /** A value as read: from Redis, or from the in-process tier while Redis is unavailable. */
 export interface Served<T> {
@@ -27,8 +28,11 @@ export interface Served<T> {
  * Loaders live for one request only: their memo must never outlive it, or one client would see
  * values another has since invalidated.
  */
-export function createLoaders(store: CacheStore, tier: StaleTier) {
-  const readPoints = (keys: readonly string[]) => readThrough(tier, keys, pointKeyOf, store.getMany);
+export function createLoaders(store: CacheStore, tier: StaleTier, filler?: Filler) {
+  const readPoints = async (keys: readonly string[]) => {
+    const served = await readThrough(tier, keys, pointKeyOf, store.getMany);
+    return filler === undefined ? served : readThroughSources(filler, keys, served);
+  };
   const readRanges = (list: readonly SeriesRange[]) => readThrough(tier, list, rangeKeyOf, store.rangeMany);
   // What a read plan read before it handed the request over, by key (or range key).
   const readAhead = { points: new Map<string, Served<string> | null | Error>(), ranges: new Map<string, Served<string[]> | null | Error>() };
@@ -67,6 +71,47 @@ export function createLoaders(store: CacheStore, tier: StaleTier) {
 export type Loaders = ReturnType<typeof createLoaders>;
 
 const pointKeyOf = (key: string) => key;
+
+/**
+ * What the cache answered for `keys`, completed from the sources (for the kinds that have one):
+ * a miss is filled and answered fresh, in this request; a value past its freshness is answered at
+ * once, marked stale, while one refresh runs in the background; a value served from the stale
+ * tier (Redis unavailable) is served only within its kind's grace; the absent marker of a symbol
+ * the exchange does not list reads as `null`.
+ */
+async function readThroughSources(filler: Filler, keys: readonly string[], served: Array<Served<string> | null | Error>) {
+  const now = Date.now();
+  const misses: number[] = [];
+  const stale: string[] = [];
+  const answers = served.map((answer, i): Served<string> | null | Error => {
+    const key = keys[i]!;
+    const fillable = filler.fillable(key);
+    if (fillable === undefined) return answer;
+    if (answer === null) {
+      misses.push(i);
+      return null;
+    }
+    if (answer instanceof Error) return answer;
+    if (isAbsent(answer.value)) return null;
+    const expiresAt = expiresAtOf(answer.value);
+    if (!(expiresAt <= now)) return answer;
+    if (!answer.stale) {
+      stale.push(key);
+      return { value: answer.value, stale: true };
+    }
+    // From the tier while Redis is unavailable: never past the kind's grace.
+    return expiresAt + fillable.graceMs > now ? answer : new CacheUnavailableError('Redis is unavailable, and the last value served is past its grace');
+  });
+  if (stale.length > 0) filler.refresh(stale);
+  if (misses.length > 0) {
+    const filled = await filler.fill(misses.map((i) => keys[i]!));
+    misses.forEach((i, j) => {
+      const value = filled[j]!;
+      answers[i] = typeof value === 'string' ? (isAbsent(value) ? null : { value, stale: false }) : value;
+    });
+  }
+  return answers;
+}
 
 /** The answers to `keys`: what was read ahead, and the rest read now. */
 async function answer<K, V>(

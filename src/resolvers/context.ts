@@ -4,6 +4,7 @@ import type { MarketCache } from '../cache/market-cache.js';
 import type { StaleTier } from '../cache/stale-tier.js';
 import type { CacheStore } from '../cache/store.js';
 import { authenticate, type AuthState, type Tokens } from './auth.js';
+import type { Filler } from '../read/fill/filler.js';
 import { createLoaders, type Loaders } from '../read/loaders.js';
 import { createResponseBudget, type ResponseBudget } from '../read/response-budget.js';
 
@@ -23,6 +24,8 @@ export interface GatewayContext {
 }
 
 export interface ContextDeps extends Tokens {
+  /** Fills misses from the configured sources; none configured, none given. */
+  filler?: Filler;
   maxResponseBytes: number;
   keys: KeyLayout;
   store: CacheStore;
@@ -35,7 +38,7 @@ export interface ContextDeps extends Tokens {
 export function createContext(request: Request, deps: ContextDeps): GatewayContext {
   return {
     auth: authenticate(request.headers.get('authorization'), deps),
-    loaders: createLoaders(deps.store, deps.tier),
+    loaders: createLoaders(deps.store, deps.tier, deps.filler),
     budget: createResponseBudget(deps.maxResponseBytes),
     keys: deps.keys,
     cache: deps.cache,

@@ -32,6 +32,15 @@ type Market = NonNullable<MaybeMarket>;
 /** How many `fetchTicker` calls run at once on an exchange that cannot fetch several tickers in one. */
 const TICKER_CONCURRENCY = 4;
 
+/** Why `exchangeId` cannot be used, or `undefined` when ccxt knows it. */
+export function exchangeIdProblem(exchangeId: string): string | undefined {
+  return Object.hasOwn(exchanges, exchangeId) ? undefined : unknownExchange(exchangeId);
+}
+
+function unknownExchange(exchangeId: string): string {
+  return `EXCHANGE_ID: expected a ccxt exchange id such as binance, bybit or okx, received ${JSON.stringify(exchangeId)}`;
+}
+
 /**
  * An `ExchangeSource` through ccxt: public market data, no keys, ccxt's rate limiter on. Every
  * answer is checked by the value rules of the API's scalars before it is returned, and every
@@ -39,9 +48,7 @@ const TICKER_CONCURRENCY = 4;
  */
 export function createExchangeSource({ exchangeId, apiUrl, timeoutMs }: ExchangeSourceOptions): ExchangeSource {
   const ExchangeClass = Object.hasOwn(exchanges, exchangeId) ? exchanges[exchangeId as keyof typeof exchanges] : undefined;
-  if (ExchangeClass === undefined) {
-    throw new Error(`EXCHANGE_ID: expected a ccxt exchange id such as binance, bybit or okx, received ${JSON.stringify(exchangeId)}`);
-  }
+  if (ExchangeClass === undefined) throw new Error(unknownExchange(exchangeId));
   const exchange: Exchange = new ExchangeClass({ enableRateLimit: true, timeout: timeoutMs, options: EXCHANGE_OPTIONS[exchangeId] ?? {} });
   if (apiUrl !== undefined) exchange.urls = { ...exchange.urls, api: replaceApiOrigin(exchange.urls['api'], apiUrl) };
 

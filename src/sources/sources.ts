@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import type { SourcesConfig } from '../config.js';
+import { createFearGreedSource } from './fear-greed.js';
+import type { ExchangeSource, FearGreedSource } from './source.js';
+import { createUpstreamGuard, type UpstreamGuard } from './upstream-guard.js';
+
+export interface GuardedSources {
+  exchange?: { source: ExchangeSource; guard: UpstreamGuard };
+  fearGreed?: { source: FearGreedSource; guard: UpstreamGuard };
+}
+
+/** The sources `config` names, each behind its own guard (timeout, concurrency, back-off); none when it names none. */
+export function createSources(config: SourcesConfig, logger: Logger): GuardedSources {
+  const guard = (source: string) => createUpstreamGuard({ source, timeoutMs: config.timeoutMs, maxConcurrency: config.maxConcurrency, logger });
+  return {
+    ...(config.exchangeId !== undefined && {
+      exchange: {
+        source: lazyExchangeSource({ exchangeId: config.exchangeId, apiUrl: config.exchangeApiUrl, timeoutMs: config.timeoutMs }),
+        guard: guard('exchange'),
+      },
+    }),
+    ...(config.fearGreedUrl !== undefined && {
+      fearGreed: { source: createFearGreedSource({ url: config.fearGreedUrl }), guard: guard('fear-greed') },
+    }),
+  };
+}
+
+/**
+ * The exchange source, with ccxt loaded on its first call: ccxt costs most of a second and tens of
+ * MiB to import, which a gateway without an exchange should not pay. (`main.ts` checks the
+ * exchange id at start-up, so a wrong one fails there and not at the first read.)
+ */
+function lazyExchangeSource(options: { exchangeId: string; apiUrl: string | undefined; timeoutMs: number }): ExchangeSource {
+  let made: Promise<ExchangeSource> | undefined;
+  const source = () => (made ??= import('./exchange.js').then(({ createExchangeSource }) => createExchangeSource(options)));
+  return {
+    id: options.exchangeId,
+    fetchTickers: async (symbols, signal) => (await source()).fetchTickers(symbols, signal),
+    fetchFundingRate: async (symbol, signal) => (await source()).fetchFundingRate(symbol, signal),
+    fetchBars: async (symbol, timeframe, request, signal) => (await source()).fetchBars(symbol, timeframe, request, signal),
+  };
+}

@@ -1,0 +1,240 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createRedisStore } from '../src/cache/redis-store.js';
+import { DEFAULTS } from '../src/defaults.js';
+import { startChildGateway, type ChildGateway } from './support/attack-child.js';
+import { startBinanceServer, type BinanceServer } from './support/binance-server.js';
+import { startFearGreedServer, type FearGreedServer } from './support/fear-greed-server.js';
+import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
+import { useRedis } from './support/harness.js';
+import { sleep } from './support/load.js';
+import { commandsDuring } from './support/redis-server.js';
+
+/**
+ * Read-through, as a client sees it: a miss is filled from its source and answered in the same
+ * request; concurrent misses cost one upstream call however many gateway processes share the
+ * Redis; an expired value is answered at once, marked stale, while one refresh runs; a failing
+ * upstream serves what is within grace and `UPSTREAM_UNAVAILABLE` beyond it; an invalidation
+ * during a slow fill leaves nothing behind. The upstreams are real HTTP servers on loopback that
+ * speak their documented wire formats.
+ */
+
+const redis = useRedis();
+let fng: FearGreedServer;
+let gateway: TestGateway;
+
+const FEAR_GREED = '{ fearGreed { value classification time stale } }';
+// Each test's gateway has a namespace of its own: what an earlier test's gateway still does in
+// the background (a waiter's retry, a refresh) cannot touch this test's keys.
+let namespace = 0;
+let KEY: string;
+const READING_TIME = new Date(Number(1713628800) * 1000).toISOString();
+
+/** A stored Fear & Greed value, as the gateway writes it, whose freshness ended `agoMs` ago. */
+function storedReading(value: number, agoMs: number) {
+  const now = Date.now();
+  return JSON.stringify({ value, classification: 'Fear', time: READING_TIME, cachedAt: new Date(now - 60_000).toISOString(), expiresAt: new Date(now - agoMs).toISOString() });
+}
+
+beforeAll(async () => {
+  fng = await startFearGreedServer();
+});
+afterAll(() => fng?.stop());
+
+beforeEach(() => {
+  fng.reset();
+  const store = createRedisStore({ redis: redis.redis, subscriber: redis.server.client(), fillChannel: `t${namespace + 1}:v1:fills`, readTimeoutMs: 5000, writeTimeoutMs: 5000 });
+  namespace += 1;
+  KEY = `t${namespace}:v1:fear-greed`;
+  gateway = testGateway(store, { FEAR_GREED_URL: fng.url, UPSTREAM_TIMEOUT_MS: '2000', CACHE_NAMESPACE: `t${namespace}` });
+});
+
+describe('a read that misses', () => {
+  it('fills from the source, answers fresh in the same request, and stores it for the next reader', async () => {
+    const first = await gateway.gql(FEAR_GREED);
+    expect(first).toMatchObject({ status: 200, data: { fearGreed: { value: 54, classification: 'Neutral', time: READING_TIME, stale: false } } });
+    expect(first.errors).toBeUndefined();
+    expect(fng.calls('/fng/')).toBe(1);
+
+    // Fresh for min(TTL_FEAR_GREED_SECONDS, time_until_update), kept in Redis for its grace too.
+    const pttl = await redis.probe.pttl(KEY);
+    const freshMs = Math.min(DEFAULTS.ttlSeconds.fearGreed, 3600) * 1000;
+    expect(pttl).toBeGreaterThan(freshMs + DEFAULTS.graceSeconds.fearGreed * 1000 - 10_000);
+    expect(pttl).toBeLessThanOrEqual(freshMs + DEFAULTS.graceSeconds.fearGreed * 1000);
+
+    expect((await gateway.gql(FEAR_GREED)).data).toEqual(first.data);
+    expect(fng.calls('/fng/')).toBe(1);
+  });
+
+  it('never outlives the source’s own next reading (time_until_update)', async () => {
+    fng.setReading({ time_until_update: '20' });
+    await gateway.gql(FEAR_GREED);
+    const stored = JSON.parse((await redis.probe.get(KEY))!);
+    expect(Date.parse(stored.expiresAt) - Date.parse(stored.cachedAt)).toBe(20_000);
+  });
+
+  it('costs one upstream call for 200 concurrent requests in one gateway', async () => {
+    fng.setModes({ delayMs: 300 });
+    const answers = await Promise.all(Array.from({ length: 200 }, () => gateway.gql(FEAR_GREED)));
+    expect(new Set(answers.map((answer) => JSON.stringify(answer.data)))).toEqual(new Set([JSON.stringify({ fearGreed: { value: 54, classification: 'Neutral', time: READING_TIME, stale: false } })]));
+    expect(fng.calls('/fng/')).toBe(1);
+  });
+});
+
+describe('a read of a value past its freshness but within its grace', () => {
+  it('is answered at once, marked stale, while one refresh runs; the next reads are fresh', async () => {
+    await redis.probe.set(KEY, storedReading(20, 1000), 'PX', 600_000);
+    fng.setModes({ delayMs: 500 });
+    const started = performance.now();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => gateway.gql(FEAR_GREED)));
+    const ms = performance.now() - started;
+    for (const answer of answers) expect(answer.data).toEqual({ fearGreed: { value: 20, classification: 'Fear', time: READING_TIME, stale: true } });
+    console.info(`[read-through] 20 reads of a stale value while its refresh takes 500 ms: answered in ${ms.toFixed(0)} ms`);
+    expect(ms).toBeLessThan(450); // they did not wait for the 500 ms upstream
+
+    await sleep(800);
+    expect((await gateway.gql(FEAR_GREED)).data).toEqual({ fearGreed: { value: 54, classification: 'Neutral', time: READING_TIME, stale: false } });
+    expect(fng.calls('/fng/')).toBe(1);
+  });
+});
+
+describe('a failing upstream', () => {
+  it.each([
+    ['answers 500', { status500: true }],
+    ['answers 429 with Retry-After', { status429: { retryAfterSeconds: 30 } }],
+    ['answers garbage', { garbage: true }],
+    ['hangs up', { close: true }],
+  ])('that %s: a value within grace is served stale; with nothing to serve, the field is null with UPSTREAM_UNAVAILABLE', async (_case, modes) => {
+    fng.setModes(modes);
+    const missing = await gateway.gql(`{ fearGreed { value } __typename }`);
+    expect(missing.data).toEqual({ fearGreed: null, __typename: 'Query' });
+    expect(missing.errors).toEqual([expect.objectContaining({ path: ['fearGreed'], extensions: { code: 'UPSTREAM_UNAVAILABLE' } })]);
+    expect(missing.errors![0]!.message).toMatch(/^upstream unavailable: fear-greed: /);
+    expect(await redis.probe.exists(KEY)).toBe(0);
+
+    await redis.probe.set(KEY, storedReading(20, 1000), 'PX', 600_000);
+    const stale = await gateway.gql(FEAR_GREED);
+    expect(stale.errors).toBeUndefined();
+    expect(stale.data).toEqual({ fearGreed: { value: 20, classification: 'Fear', time: READING_TIME, stale: true } });
+  });
+
+  it('is left alone after failures in a row instead of being called by every request', async () => {
+    fng.setModes({ status500: true });
+    for (let i = 0; i < 20; i++) {
+      // Each read misses again once the failed fill's lease is gone.
+      await redis.probe.del(`t${namespace}:v1:lease:{${KEY}}`);
+      await gateway.gql(FEAR_GREED);
+    }
+    expect(fng.calls('/fng/')).toBe(DEFAULTS.upstream.failureThreshold);
+  });
+});
+
+describe('an invalidation during a slow fill', () => {
+  it('wins: the fill stores nothing and serves nothing it fetched', async () => {
+    fng.setModes({ delayMs: 600 });
+    const reading = gateway.gql(FEAR_GREED);
+    await sleep(200);
+    const invalidated = await gateway.gql('mutation { invalidateFearGreed { deleted } }', undefined, ADMIN_TOKEN);
+    expect(invalidated.errors).toBeUndefined();
+    expect((await reading).data).toEqual({ fearGreed: null });
+    await sleep(100);
+    expect(await redis.probe.exists(KEY)).toBe(0);
+
+    // The next read fills again.
+    fng.setModes({});
+    expect((await gateway.gql(FEAR_GREED)).data).toMatchObject({ fearGreed: { value: 54 } });
+    expect(fng.calls('/fng/')).toBe(2);
+  });
+
+  it('and so does a write: the value written is what stays and what is served', async () => {
+    fng.setModes({ delayMs: 600 });
+    const reading = gateway.gql(FEAR_GREED);
+    await sleep(200);
+    const written = await gateway.gql('mutation { putFearGreed(fearGreed: { value: 77, classification: "Greed" }) { value } }', undefined, WRITER_TOKEN);
+    expect(written.errors).toBeUndefined();
+    expect((await reading).data).toMatchObject({ fearGreed: { value: 77, classification: 'Greed', stale: false } });
+    expect(JSON.parse((await redis.probe.get(KEY))!)).toMatchObject({ value: 77 });
+  });
+});
+
+describe('two gateway processes on one Redis', () => {
+  let gateways: ChildGateway[] = [];
+  beforeAll(async () => {
+    const env = { REDIS_URL: redis.server.url, FEAR_GREED_URL: fng.url };
+    gateways = await Promise.all([startChildGateway(env, { heapMiB: 256 }), startChildGateway(env, { heapMiB: 256 })]);
+  }, 60_000);
+  afterAll(() => gateways.forEach((child) => child.stop()));
+
+  it('make one upstream call in all for 500 concurrent requests of one missing key', async () => {
+    fng.setModes({ delayMs: 300 });
+    const ask = (url: string) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: FEAR_GREED }) }).then((response) => response.json());
+    const answers = await Promise.all(Array.from({ length: 500 }, (_, i) => ask(gateways[i % 2]!.url)));
+    const kinds = new Set(answers.map((answer) => JSON.stringify(answer)));
+    expect(kinds).toEqual(new Set([JSON.stringify({ data: { fearGreed: { value: 54, classification: 'Neutral', time: READING_TIME, stale: false } } })]));
+    expect(fng.calls('/fng/')).toBe(1);
+  }, 30_000);
+});
+
+describe.each([
+  ['with read plans', {}],
+  ['through the executor (READ_PLANS=false)', { READ_PLANS: 'false' }],
+])('exchange data %s', (_path, env) => {
+  let binance: BinanceServer;
+  let exchangeGateway: TestGateway;
+  const TICKERS = Array.from({ length: 50 }, (_, i) => `S${String(i).padStart(2, '0')}/USDT`);
+  beforeAll(async () => {
+    binance = await startBinanceServer();
+  });
+  afterAll(() => binance?.stop());
+  beforeEach(() => {
+    const store = createRedisStore({ redis: redis.redis, readTimeoutMs: 5000, writeTimeoutMs: 5000 });
+    exchangeGateway = testGateway(store, { EXCHANGE_ID: 'binance', EXCHANGE_API_URL: binance.url, CACHE_NAMESPACE: `x${namespace++}`, ...env });
+  });
+
+  it('fills the 10 missing tickers of 50 with one MGET and one upstream call, and answers all 50', async () => {
+    const put = `mutation($t: TickerInput!) { putTicker(ticker: $t, ttlSeconds: 600) { symbol } }`;
+    for (const [i, symbol] of TICKERS.slice(10).entries()) {
+      expect((await exchangeGateway.gql(put, { t: { symbol, last: 1000 + i } }, WRITER_TOKEN)).errors).toBeUndefined();
+    }
+    await exchangeGateway.gql('{ ticker(symbol: "BTC/USDT") { last } }'); // markets load once, outside what is counted
+    const before = binance.calls('/api/v3/ticker/24hr');
+
+    let answer: GraphQLResponse | undefined;
+    const commands = await commandsDuring(redis.probe, async () => {
+      answer = await exchangeGateway.gql(`query($s: [MarketSymbol!]!) { tickers(symbols: $s) { symbol last stale } }`, { s: TICKERS });
+    });
+    expect(answer!.errors).toBeUndefined();
+    expect(answer!.data.tickers).toHaveLength(50);
+    expect(answer!.data.tickers.slice(10)).toEqual(TICKERS.slice(10).map((symbol, i) => ({ symbol, last: 1000 + i, stale: false })));
+    for (const [i, ticker] of answer!.data.tickers.slice(0, 10).entries()) expect(ticker).toMatchObject({ symbol: TICKERS[i], stale: false, last: expect.any(Number) });
+    expect(commands['mget']).toBe(1);
+    expect(binance.calls('/api/v3/ticker/24hr') - before).toBe(1);
+  }, 20_000);
+
+  it('remembers a symbol the exchange does not list as absent, and a write of it replaces that', async () => {
+    const read = '{ ticker(symbol: "NOPE/USDT") { last } }';
+    expect(await exchangeGateway.gql(read)).toMatchObject({ status: 200, data: { ticker: null } });
+    const key = `x${namespace - 1}:v1:ticker:{NOPE/USDT}`;
+    expect(JSON.parse((await redis.probe.get(key))!)).toMatchObject({ absent: true });
+    const pttl = await redis.probe.pttl(key);
+    expect(pttl).toBeGreaterThan(DEFAULTS.upstream.negativeTtlSeconds * 1000 - 5000);
+    expect(pttl).toBeLessThanOrEqual(DEFAULTS.upstream.negativeTtlSeconds * 1000);
+
+    const calls = binance.calls();
+    expect((await exchangeGateway.gql(read)).data).toEqual({ ticker: null });
+    expect(binance.calls()).toBe(calls);
+
+    await exchangeGateway.gql('mutation { putTicker(ticker: { symbol: "NOPE/USDT", last: 3 }) { last } }', undefined, WRITER_TOKEN);
+    expect((await exchangeGateway.gql(read)).data).toEqual({ ticker: { last: 3 } });
+  }, 20_000);
+
+  it('fills a perpetual’s funding rate, never fresh past its next funding time', async () => {
+    const nextFundingTime = Date.now() + 30_000;
+    binance.setFunding('BTCUSDT', { lastFundingRate: '0.00025000', nextFundingTime });
+    const answer = await exchangeGateway.gql('{ fundingRate(symbol: "BTC/USDT:USDT") { symbol rate nextFundingTime expiresAt stale } }');
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data.fundingRate).toMatchObject({ symbol: 'BTC/USDT:USDT', rate: 0.00025, nextFundingTime: new Date(nextFundingTime).toISOString(), stale: false });
+    expect(Date.parse(answer.data.fundingRate.expiresAt)).toBeLessThanOrEqual(nextFundingTime);
+    expect(binance.calls('/fapi/v1/premiumIndex')).toBeGreaterThanOrEqual(1);
+  }, 20_000);
+});
