@@ -57,6 +57,8 @@ export interface SourcesConfig {
   timeoutMs: number;
   maxConcurrency: number;
   negativeTtlSeconds: number;
+  /** How often, at most, the open candle of a series is fetched again. */
+  openBarTtlSeconds: number;
 }
 
 /** The HTTP server's own bounds (see src/main.ts). */
@@ -228,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: integer('UPSTREAM_TIMEOUT_MS', DEFAULTS.upstream.timeoutMs, 1, 120_000),
       maxConcurrency: integer('UPSTREAM_MAX_CONCURRENCY', DEFAULTS.upstream.maxConcurrency, 1, 1000),
       negativeTtlSeconds: integer('NEGATIVE_TTL_SECONDS', DEFAULTS.upstream.negativeTtlSeconds, 1, MAX_TTL_SECONDS),
+      openBarTtlSeconds: integer('TTL_OPEN_BAR_SECONDS', DEFAULTS.upstream.openBarTtlSeconds, 1, MAX_TTL_SECONDS),
     }),
     graceSeconds: Object.freeze({
       ticker: grace('GRACE_TICKER_SECONDS', DEFAULTS.graceSeconds.ticker),

@@ -74,6 +74,8 @@ export const DEFAULTS = Object.freeze({
     negativeTtlSeconds: 60,
     /** A fill's lease outlives its upstream call by this much (then anyone may fetch). */
     leaseSlackMs: 2000,
+    /** How often, at most, the open (still changing) candle of a series is fetched again. */
+    openBarTtlSeconds: 5,
   }),
   /** What one field may ask for or write (fixed: not configurable). */
   fields: Object.freeze({
