@@ -63,6 +63,8 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
           ...sources,
           negativeTtlMs: config.sources.negativeTtlSeconds * 1000,
           leaseMs: config.sources.timeoutMs + DEFAULTS.upstream.leaseSlackMs,
+          barsMaxPerSeries: config.barsMaxPerSeries,
+          openBarTtlMs: config.sources.openBarTtlSeconds * 1000,
           logger,
         })
       : undefined;

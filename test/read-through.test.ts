@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import { DEFAULTS } from '../src/defaults.js';
 import { startChildGateway, type ChildGateway } from './support/attack-child.js';
-import { startBinanceServer, type BinanceServer } from './support/binance-server.js';
+import { startBinanceServer, syntheticBars, type BinanceServer } from './support/binance-server.js';
 import { startFearGreedServer, type FearGreedServer } from './support/fear-greed-server.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
 import { useRedis } from './support/harness.js';
@@ -226,6 +226,68 @@ describe.each([
 
     await exchangeGateway.gql('mutation { putTicker(ticker: { symbol: "NOPE/USDT", last: 3 }) { last } }', undefined, WRITER_TOKEN);
     expect((await exchangeGateway.gql(read)).data).toEqual({ ticker: { last: 3 } });
+  }, 20_000);
+
+  const HOUR = 3_600_000;
+  /** The open time of the current hourly candle, and `n` hours before it. */
+  const hoursAgo = (n: number) => Math.floor(Date.now() / HOUR) * HOUR - n * HOUR;
+  /** Binance holds 48 hourly bars of `id`, up to the current (open) candle. */
+  const listHours = (id: string) => binance.setBars(id, '1h', syntheticBars(48, hoursAgo(47), HOUR));
+  const BARS = `query($s: MarketSymbol!, $since: DateTime, $limit: Int) { bars(symbol: $s, timeframe: "1h", since: $since, limit: $limit) { openTime close stale } }`;
+  const openTimes = (bars: Array<{ openTime: string }>) => bars.map((bar) => Date.parse(bar.openTime));
+
+  it('fills an empty bar series with the newest bars, in the request, and reads them from the cache afterwards', async () => {
+    listHours('BTCUSDT');
+    const first = await exchangeGateway.gql(BARS, { s: 'BTC/USDT', limit: 10 });
+    expect(first.errors).toBeUndefined();
+    expect(openTimes(first.data.bars)).toEqual(Array.from({ length: 10 }, (_, i) => hoursAgo(i)));
+    expect(first.data.bars.every((bar: { stale: boolean }) => !bar.stale)).toBe(true);
+    expect(await redis.probe.zcard(`x${namespace - 1}:v1:bars:{BTC/USDT}:1h`)).toBe(10);
+    const calls = binance.calls('/api/v3/klines');
+    expect(calls).toBe(1);
+
+    // Covered now: three more reads cost at most the open candle's one refresh (every 5 s at most).
+    for (let i = 0; i < 3; i++) expect((await exchangeGateway.gql(BARS, { s: 'BTC/USDT', limit: 10 })).data).toEqual(first.data);
+    await sleep(100);
+    expect(binance.calls('/api/v3/klines') - calls).toBeLessThanOrEqual(1);
+  }, 20_000);
+
+  it('brings a series whose newest bar is older than the current period up to date, in the request', async () => {
+    listHours('ETHUSDT');
+    const old = syntheticBars(48, hoursAgo(47), HOUR).slice(0, 45).map(([t, o, h, l, c, v]) => ({ openTime: new Date(t).toISOString(), open: o, high: h, low: l, close: c, volume: v }));
+    const put = await exchangeGateway.gql(`mutation($b: [BarInput!]!) { putBars(symbol: "ETH/USDT", timeframe: "1h", bars: $b) }`, { b: old }, WRITER_TOKEN);
+    expect(put.data).toEqual({ putBars: 45 });
+    const read = await exchangeGateway.gql(BARS, { s: 'ETH/USDT', limit: 5 });
+    expect(openTimes(read.data.bars)).toEqual([0, 1, 2, 3, 4].map(hoursAgo));
+    expect(binance.calls('/api/v3/klines', 'ETHUSDT')).toBe(1);
+  }, 20_000);
+
+  it('fetches the part of a window the series does not hold when since is older than its oldest bar', async () => {
+    listHours('SOLUSDT');
+    await exchangeGateway.gql(BARS, { s: 'SOL/USDT', limit: 3 }); // the series holds the newest 3
+    const read = await exchangeGateway.gql(BARS, { s: 'SOL/USDT', since: new Date(hoursAgo(10)).toISOString(), limit: 100 });
+    expect(read.errors).toBeUndefined();
+    expect(openTimes(read.data.bars)).toEqual(Array.from({ length: 11 }, (_, i) => hoursAgo(i)));
+  }, 20_000);
+
+  it('fills a missing latest bar from its series', async () => {
+    listHours('S01USDT');
+    const read = await exchangeGateway.gql('{ latestBar(symbol: "S01/USDT", timeframe: "1h") { openTime close } }');
+    expect(read.errors).toBeUndefined();
+    expect(Date.parse(read.data.latestBar.openTime)).toBe(hoursAgo(0));
+  }, 20_000);
+
+  it('lets an invalidation during a slow bar fill win: nothing is stored', async () => {
+    listHours('S02USDT');
+    binance.mode({ delayMs: 600 }, '/api/v3/klines');
+    const reading = exchangeGateway.gql(BARS, { s: 'S02/USDT', limit: 5 });
+    await sleep(250);
+    await exchangeGateway.gql('mutation { invalidateBars(symbol: "S02/USDT") { deleted } }', undefined, ADMIN_TOKEN);
+    const answer = await reading;
+    expect(answer.data).toEqual({ bars: [] });
+    await sleep(100);
+    expect(await redis.probe.exists(`x${namespace - 1}:v1:bars:{S02/USDT}:1h`)).toBe(0);
+    binance.mode({}, '/api/v3/klines');
   }, 20_000);
 
   it('fills a perpetual’s funding rate, never fresh past its next funding time', async () => {

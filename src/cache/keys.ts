@@ -33,9 +33,13 @@ export function createKeyLayout({ namespace, version }: { namespace: string; ver
     lease: (key: string) => (key.includes('{') ? `${root}lease:${key.slice(root.length)}` : `${root}lease:{${key}}`),
     /** The prefix of every lease of keys that start with `prefix`. */
     leasePrefix: (prefix: string) => `${root}lease:${prefix.slice(root.length)}`,
-    /** What a point key holds, as far as a source can fill it; `undefined` for any other key. */
+    /** What a key holds, as far as a source can fill it; `undefined` for any other key. */
     describe(key: string): FillableKey | undefined {
       if (key === this.fearGreed()) return { kind: 'fearGreed' };
+      const bars = /^bars:\{([^{}]+)\}:([0-9]+[mhdwM])(:latest)?$/.exec(key.startsWith(root) ? key.slice(root.length) : '');
+      if (bars !== null && (TIMEFRAMES as readonly string[]).includes(bars[2]!)) {
+        return { kind: bars[3] ? 'latestBar' : 'bars', symbol: bars[1]!, timeframe: bars[2] as Timeframe };
+      }
       const match = /^(ticker|funding):\{([^{}]+)\}$/.exec(key.startsWith(root) ? key.slice(root.length) : '');
       if (match === null) return undefined;
       return { kind: match[1] === 'ticker' ? 'ticker' : 'fundingRate', symbol: match[2]! };
@@ -50,7 +54,10 @@ export function createKeyLayout({ namespace, version }: { namespace: string; ver
 export type KeyLayout = ReturnType<typeof createKeyLayout>;
 
 /** A point key a source can fill. */
-export type FillableKey = { kind: 'ticker' | 'fundingRate'; symbol: string } | { kind: 'fearGreed' };
+export type FillableKey =
+  | { kind: 'ticker' | 'fundingRate'; symbol: string }
+  | { kind: 'fearGreed' }
+  | { kind: 'bars' | 'latestBar'; symbol: string; timeframe: Timeframe };
 
 /**
  * A latest-bar pointer travels with its series, and a fill lease with its value: neither is an

@@ -113,6 +113,7 @@ export function createMarketCache({ store, tier, keys, ttl, graceSeconds = {}, b
         members: [...byOpenTime].map(([score, member]) => ({ score, member })),
         ttlMs: ttlMsFor(ttl, 'bars', ttlSeconds),
         maxMembers: barsMaxPerSeries,
+        lease: { key: keys.lease(key), drop: true },
       });
       forget([key, latestKey]);
       return stored;

@@ -136,8 +136,12 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
       });
     },
 
-    async upsertSeries({ key, latestKey, members, ttlMs, maxMembers }) {
+    async upsertSeries({ key, latestKey, members, ttlMs, maxMembers, lease }) {
       if (members.length === 0) return 0;
+      if (lease !== undefined && 'token' in lease) {
+        const held = live(lease.key);
+        if (held?.kind !== 'value' || held.value !== lease.token) return -1;
+      }
       const existing = live(key);
       if (existing !== undefined && existing.kind !== 'series') throw wrongType(key);
       // Work on a copy so that a failure part-way leaves the stored series untouched.
@@ -157,6 +161,8 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
       ];
       checkFits(writes);
       for (const [writeKey, entry] of writes) put(writeKey, entry);
+      if (lease !== undefined) entries.delete(lease.key);
+      if (lease !== undefined && 'token' in lease) announce(key);
       return new Set(members.map((m) => m.score).filter((score) => series.has(score))).size;
     },
 

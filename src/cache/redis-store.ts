@@ -7,14 +7,7 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     mdcSetBefore(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
     mdcFill(key: string, leaseKey: string, token: string, value: string, ttlMs: number, channel: string): Result<number, Context>;
-    mdcUpsertSeries(
-      seriesKey: string,
-      latestKey: string,
-      ttlMs: number,
-      maxMembers: number,
-      deadlineMs: number,
-      ...scoreMemberPairs: Array<string | number>
-    ): Result<number, Context>;
+    mdcUpsertSeries(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
     mdcDeleteBefore(numberOfKeys: number, ...keysThenDeadline: Array<string | number>): Result<number[] | null, Context>;
     mdcDiscard(key: string, ...raw: string[]): Result<number, Context>;
   }
@@ -47,10 +40,16 @@ return 1
 // One script so that a bar write is atomic: concurrent writers to one series interleave whole
 // calls, never bars, and a failed call leaves the series and its latest-bar pointer as they were.
 // Removing the score's old member before ZADD is what makes the write an upsert by open time.
+// KEYS[3], when given, is the series' fill lease: ARGV[4] 'drop' deletes it (a write), a token
+// (a fill) writes only while the lease holds it, and releases it.
 const UPSERT_SERIES = `${NOW_MS}
 if nowMs > tonumber(ARGV[3]) then return -1 end
+if KEYS[3] and ARGV[4] ~= 'drop' then
+  if redis.call('GET', KEYS[3]) ~= ARGV[4] then return -2 end
+end
+if KEYS[3] then redis.call('DEL', KEYS[3]) end
 local ttlMs, maxMembers = tonumber(ARGV[1]), tonumber(ARGV[2])
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[i], ARGV[i])
   redis.call('ZADD', KEYS[1], ARGV[i], ARGV[i + 1])
 end
@@ -61,7 +60,7 @@ end
 redis.call('PEXPIRE', KEYS[1], ttlMs)
 redis.call('SET', KEYS[2], redis.call('ZRANGE', KEYS[1], -1, -1)[1], 'PX', ttlMs)
 local kept = 0
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   kept = kept + redis.call('ZCOUNT', KEYS[1], ARGV[i], ARGV[i])
 end
 return kept
@@ -146,7 +145,7 @@ export function createRedisStore({
 }: RedisStoreOptions): CacheStore {
   redis.defineCommand('mdcSetBefore', { lua: SET_BEFORE });
   redis.defineCommand('mdcFill', { numberOfKeys: 2, lua: FILL });
-  redis.defineCommand('mdcUpsertSeries', { numberOfKeys: 2, lua: UPSERT_SERIES });
+  redis.defineCommand('mdcUpsertSeries', { lua: UPSERT_SERIES });
   redis.defineCommand('mdcDeleteBefore', { lua: DELETE_BEFORE });
   redis.defineCommand('mdcDiscard', { numberOfKeys: 1, lua: DISCARD });
 
@@ -222,11 +221,16 @@ export function createRedisStore({
 
     awaitFill: (key, ms) => fills.wait(key, ms),
 
-    async upsertSeries({ key, latestKey, members, ttlMs, maxMembers }) {
+    async upsertSeries({ key, latestKey, members, ttlMs, maxMembers, lease }) {
       if (members.length === 0) return 0;
       const pairs = members.flatMap(({ score, member }) => [score, member]);
-      const kept = await write((deadlineMs) => redis.mdcUpsertSeries(key, latestKey, ttlMs, maxMembers, deadlineMs, ...pairs));
+      const keys = lease === undefined ? [key, latestKey] : [key, latestKey, lease.key];
+      const mode = lease === undefined ? '' : 'drop' in lease ? 'drop' : lease.token;
+      const kept = await write((deadlineMs) => redis.mdcUpsertSeries(keys.length, ...keys, ttlMs, maxMembers, deadlineMs, mode, ...pairs));
       if (kept === -1) throw tooLate('the bar write');
+      if (kept === -2) return -1;
+      // A fill: processes waiting for this series read it again now.
+      if (lease !== undefined && 'token' in lease) await redis.publish(fillChannel, key).catch(() => {});
       return kept;
     },
 

@@ -42,7 +42,7 @@ export interface CacheStore {
    * winning), keeps only the `maxMembers` highest scores, refreshes the TTL of the series, and
    * points `latestKey` at its highest member. All of it happens atomically or not at all.
    * Resolves to how many of the given members the series holds afterwards (0, and no write,
-   * when there are none).
+   * when there are none; -1, and no write, for a fill whose lease is gone).
    */
   upsertSeries(write: SeriesWrite): Promise<number>;
 
@@ -87,4 +87,10 @@ export interface SeriesWrite {
   members: ReadonlyArray<{ score: number; member: string }>;
   ttlMs: number;
   maxMembers: number;
+  /**
+   * The fill lease of the series: `drop` it (a write: a fill in flight then stores nothing), or
+   * write only while it still holds `token` (a fill), releasing it. A fill whose lease is gone
+   * writes nothing and resolves to -1.
+   */
+  lease?: { key: string; drop: true } | { key: string; token: string };
 }

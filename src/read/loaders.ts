@@ -33,7 +33,10 @@ export function createLoaders(store: CacheStore, tier: StaleTier, filler?: Fille
     const served = await readThrough(tier, keys, pointKeyOf, store.getMany);
     return filler === undefined ? served : readThroughSources(filler, keys, served);
   };
-  const readRanges = (list: readonly SeriesRange[]) => readThrough(tier, list, rangeKeyOf, store.rangeMany);
+  const readRanges = async (list: readonly SeriesRange[]) => {
+    const served = await readThrough(tier, list, rangeKeyOf, store.rangeMany);
+    return filler?.bars === undefined ? served : filler.bars.completeRanges(list, served);
+  };
   // What a read plan read before it handed the request over, by key (or range key).
   const readAhead = { points: new Map<string, Served<string> | null | Error>(), ranges: new Map<string, Served<string[]> | null | Error>() };
   // Made on first use: a query answered by a read plan needs neither.
@@ -93,6 +96,11 @@ async function readThroughSources(filler: Filler, keys: readonly string[], serve
     }
     if (answer instanceof Error) return answer;
     if (isAbsent(answer.value)) return null;
+    if (fillable.what.kind === 'latestBar') {
+      // A bar carries no expiry: a pointer older than the current period is filled now.
+      if (!answer.stale && filler.bars!.latestState(key, answer.value) === 'behind') misses.push(i);
+      return answer;
+    }
     const expiresAt = expiresAtOf(answer.value);
     if (!(expiresAt <= now)) return answer;
     if (!answer.stale) {

@@ -8,6 +8,7 @@ import type { CacheStore, FillEntry } from '../../cache/store.js';
 import type { TtlPolicy } from '../../cache/ttl-policy.js';
 import { UpstreamError, type ExchangeSource, type FearGreedSource } from '../../sources/source.js';
 import type { UpstreamGuard } from '../../sources/upstream-guard.js';
+import { createBarFiller } from './bars.js';
 import { UpstreamUnavailableError } from './upstream-unavailable.js';
 
 /**
@@ -27,6 +28,8 @@ export interface FillerOptions {
   negativeTtlMs: number;
   /** How long a lease holds: the upstream timeout and some slack. */
   leaseMs: number;
+  barsMaxPerSeries: number;
+  openBarTtlMs: number;
   logger: Logger;
 }
 
@@ -75,14 +78,29 @@ export function expiresAtOf(raw: string): number {
  * Each gateway has one; the loaders of each request call it for the keys they found missing
  * (`fill`, awaited) or past their freshness (`refresh`, in the background).
  */
-export function createFiller({ store, keys, ttlSeconds, graceSeconds, exchange, fearGreed, negativeTtlMs, leaseMs, logger }: FillerOptions) {
+export function createFiller(options: FillerOptions) {
+  const { store, keys, ttlSeconds, graceSeconds, exchange, fearGreed, negativeTtlMs, leaseMs, logger } = options;
   const inFlight = new Map<string, Promise<Filled>>();
+  const bars =
+    exchange &&
+    createBarFiller({
+      store,
+      keys,
+      exchange,
+      barsTtlMs: ttlSeconds.bars * 1000,
+      barsMaxPerSeries: options.barsMaxPerSeries,
+      openBarTtlMs: options.openBarTtlMs,
+      negativeTtlMs,
+      leaseMs,
+      logger,
+    });
 
   function fillable(key: string): Fillable | undefined {
     const what = keys.describe(key);
     if (what === undefined) return undefined;
     if (what.kind === 'fearGreed' ? fearGreed === undefined : exchange === undefined) return undefined;
-    return { what, graceMs: graceSeconds[what.kind] * 1000 };
+    const kind = what.kind === 'latestBar' ? 'bars' : what.kind;
+    return { what, graceMs: graceSeconds[kind] * 1000 };
   }
 
   /**
@@ -91,9 +109,16 @@ export function createFiller({ store, keys, ttlSeconds, graceSeconds, exchange, 
    */
   function fill(wanted: readonly string[], mayWait = true): Promise<Filled[]> {
     const fresh = wanted.filter((key) => !inFlight.has(key));
-    if (fresh.length > 0) {
-      const batch = fillBatch(fresh, mayWait);
-      for (const key of fresh) {
+    // Latest-bar pointers are filled through their series, which leases itself.
+    for (const key of fresh.filter((key) => keys.describe(key)?.kind === 'latestBar')) {
+      const filled = bars!.fillLatest(key);
+      inFlight.set(key, filled);
+      void filled.finally(() => inFlight.get(key) === filled && inFlight.delete(key));
+    }
+    const points = fresh.filter((key) => !inFlight.has(key));
+    if (points.length > 0) {
+      const batch = fillBatch(points, mayWait);
+      for (const key of points) {
         const filled = batch.then((results) => results.get(key)!);
         inFlight.set(key, filled);
         void filled.finally(() => inFlight.get(key) === filled && inFlight.delete(key));
@@ -265,6 +290,8 @@ export function createFiller({ store, keys, ttlSeconds, graceSeconds, exchange, 
   return {
     fillable,
     fill,
+    /** The bar filler, with an exchange. */
+    bars,
     /**
      * Fills `stale` keys in the background, at most once at a time each, and only those no other
      * process is refreshing already; failures are only logged.
