@@ -79,5 +79,3 @@ function integerField(entry: Record<string, unknown>, name: string, min: number,
 function malformed(field: string, expected: string, received: unknown) {
   return new UpstreamError(SOURCE, `${field}: expected ${expected}, received ${describe(received)}`);
 }
-
-// --- HTTP: the same block is in llm.ts; it moves to one module of its own when a third source needs it.

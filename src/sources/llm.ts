@@ -169,5 +169,3 @@ function isModel(value: unknown): value is string {
 function malformed(field: string, expected: string, received: unknown, why = '') {
   return new UpstreamError(SOURCE, `${field}: expected ${expected}, received ${describe(received)}${why}`);
 }
-
-// --- HTTP: the same block is in fear-greed.ts; it moves to one module of its own when a third source needs it.
