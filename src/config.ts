@@ -1,5 +1,6 @@
 import type { TtlPolicy } from './cache/ttl-policy.js';
 import { DEFAULTS } from './defaults.js';
+import { loadLlmAnalyses, type LlmAnalyses } from './sources/llm.js';
 
 /** The gateway's settings, parsed from the environment once at start-up and frozen. */
 export interface Config {
@@ -59,6 +60,19 @@ export interface SourcesConfig {
   negativeTtlSeconds: number;
   /** How often, at most, the open candle of a series is fetched again. */
   openBarTtlSeconds: number;
+  /** An OpenAI-compatible API, the source of `analyze`; set when LLM_BASE_URL is. */
+  llm: Readonly<LlmConfig> | undefined;
+}
+
+export interface LlmConfig {
+  /** `/chat/completions` is appended. */
+  baseUrl: string;
+  /** Sent as `authorization: Bearer <apiKey>`: never echoed in an error or a log line. */
+  apiKey: string | undefined;
+  /** The model of every analysis type that names none. */
+  model: string;
+  /** The `LLM_ANALYSES` file, loaded and checked: each analysis type's prompt, model and TTL. */
+  analyses: LlmAnalyses;
 }
 
 /** The HTTP server's own bounds (see src/main.ts). */
@@ -85,6 +99,8 @@ const MAX_TTL_SECONDS = DEFAULTS.cache.maxTtlSeconds;
 const NAME_PATTERN = DEFAULTS.namePattern;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const MIN_TOKEN_LENGTH = 16;
+/** As `putLlmAnalysis` takes a `model`. */
+const MAX_MODEL_LENGTH = 200;
 
 /**
  * Reads and validates the environment. Throws `ConfigError` naming the first bad variable,
@@ -146,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('EXCHANGE_API_URL: expected EXCHANGE_ID to be set too, received EXCHANGE_API_URL alone');
   }
   const grace = (variable: string, fallback: number) => integer(variable, fallback, 0, MAX_TTL_SECONDS);
+  const llm = llmConfig(read, httpUrl);
 
   const redisUrl = read('REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
@@ -231,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConcurrency: integer('UPSTREAM_MAX_CONCURRENCY', DEFAULTS.upstream.maxConcurrency, 1, 1000),
       negativeTtlSeconds: integer('NEGATIVE_TTL_SECONDS', DEFAULTS.upstream.negativeTtlSeconds, 1, MAX_TTL_SECONDS),
       openBarTtlSeconds: integer('TTL_OPEN_BAR_SECONDS', DEFAULTS.upstream.openBarTtlSeconds, 1, MAX_TTL_SECONDS),
+      llm,
     }),
     graceSeconds: Object.freeze({
       ticker: grace('GRACE_TICKER_SECONDS', DEFAULTS.graceSeconds.ticker),
@@ -240,4 +258,39 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       llmAnalysis: grace('GRACE_LLM_ANALYSIS_SECONDS', DEFAULTS.graceSeconds.llmAnalysis),
     }),
   });
+}
+
+/**
+ * LLM_BASE_URL, LLM_API_KEY, LLM_MODEL and LLM_ANALYSES: all or nothing, but for the key (an API on
+ * a private network may need none). The key is never echoed, not even in part.
+ */
+function llmConfig(read: (name: string) => string | undefined, httpUrl: (name: string) => string | undefined): Readonly<LlmConfig> | undefined {
+  const baseUrl = httpUrl('LLM_BASE_URL');
+  // Credentials in the URL would travel in every error message naming the request: the key has a variable of its own.
+  if (baseUrl !== undefined && (!URL.canParse(baseUrl) || /^https?:\/\/[^/]*@/.test(baseUrl))) {
+    throw new ConfigError(`LLM_BASE_URL: expected an http:// or https:// URL without credentials, received ${JSON.stringify(baseUrl.replace(/\/\/[^@/]*@/, '//***@'))}`);
+  }
+  const apiKey = read('LLM_API_KEY');
+  if (apiKey !== undefined && /\s/.test(apiKey)) {
+    throw new ConfigError(`LLM_API_KEY: expected a key with no white space, received ${apiKey.length} characters`);
+  }
+  const model = read('LLM_MODEL');
+  if (model !== undefined && model.length > MAX_MODEL_LENGTH) {
+    throw new ConfigError(`LLM_MODEL: expected a model name of 1-${MAX_MODEL_LENGTH} characters, received ${model.length} characters`);
+  }
+  const path = read('LLM_ANALYSES');
+  if (baseUrl === undefined) {
+    const alone = [apiKey && 'LLM_API_KEY', model && 'LLM_MODEL', path && 'LLM_ANALYSES'].find(Boolean);
+    if (alone) throw new ConfigError(`${alone}: expected LLM_BASE_URL to be set too, received ${alone} alone`);
+    return undefined;
+  }
+  if (model === undefined) throw new ConfigError('LLM_MODEL: expected a model name, as LLM_BASE_URL is set, received nothing');
+  if (path === undefined) throw new ConfigError('LLM_ANALYSES: expected the path of a JSON file of analysis types, as LLM_BASE_URL is set, received nothing');
+  let analyses: LlmAnalyses;
+  try {
+    analyses = loadLlmAnalyses(path);
+  } catch (error) {
+    throw new ConfigError(`LLM_ANALYSES: ${(error as Error).message}`);
+  }
+  return Object.freeze({ baseUrl, apiKey, model, analyses });
 }

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, type Config } from '../../src/config.js';
 import { DEFAULTS } from '../../src/defaults.js';
 
@@ -140,6 +142,8 @@ describe('loadConfig with a bad value', () => {
     ['UPSTREAM_TIMEOUT_MS', '0', INTEGER(1, 120_000), '"0"'],
     ['UPSTREAM_MAX_CONCURRENCY', '0', INTEGER(1, 1000), '"0"'],
     ['GRACE_FEAR_GREED_SECONDS', '-1', INTEGER(0, 31_536_000), '"-1"'],
+    ['LLM_BASE_URL', 'ftp://llm.internal/v1', 'an http:// or https:// URL', '"ftp://llm.internal/v1"'],
+    ['LLM_BASE_URL', 'https://[llm/v1', 'an http:// or https:// URL without credentials', '"https://[llm/v1"'],
   ];
 
   it('refuses EXCHANGE_API_URL without EXCHANGE_ID', () => {
@@ -204,6 +208,75 @@ describe('loadConfig with a bad value', () => {
 
     expect(error.message).toMatch(/^REDIS_URL: expected a redis:\/\/ or rediss:\/\/ URL, received /);
     expect(error.message).not.toContain('hunter2-secret');
+  });
+});
+
+describe('loadConfig with an LLM', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mdc-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const ANALYSES = { sentiment: { prompt: 'Rate the sentiment as {"score": ...}.', ttlSeconds: 600 }, summary: { prompt: 'Summarise.', model: 'gpt-big' } };
+  const analyses = file('analyses.json', JSON.stringify(ANALYSES));
+  const KEY = 'sk-proj-secret-key-0123456789';
+  const LLM = { LLM_BASE_URL: 'https://api.openai.com/v1', LLM_API_KEY: KEY, LLM_MODEL: 'gpt-4o-mini', LLM_ANALYSES: analyses };
+
+  it('has none without LLM_BASE_URL', () => {
+    expect(loadConfig({}).sources.llm).toBeUndefined();
+  });
+
+  it('reads LLM_BASE_URL, LLM_API_KEY, LLM_MODEL and LLM_ANALYSES (the file loaded and checked) into sources.llm, frozen', () => {
+    const { llm } = loadConfig(LLM).sources;
+    expect(llm).toEqual({ baseUrl: 'https://api.openai.com/v1', apiKey: KEY, model: 'gpt-4o-mini', analyses: ANALYSES });
+    expect(Object.isFrozen(llm)).toBe(true);
+    expect(Object.isFrozen(llm!.analyses)).toBe(true);
+  });
+
+  it('needs no LLM_API_KEY (an API on a private network may want none)', () => {
+    expect(loadConfig({ ...LLM, LLM_API_KEY: '', LLM_BASE_URL: 'http://127.0.0.1:8080/v1' }).sources.llm).toMatchObject({ apiKey: undefined, baseUrl: 'http://127.0.0.1:8080/v1' });
+  });
+
+  it.each([
+    ['LLM_MODEL', 'LLM_MODEL: expected a model name, as LLM_BASE_URL is set, received nothing'],
+    ['LLM_ANALYSES', 'LLM_ANALYSES: expected the path of a JSON file of analysis types, as LLM_BASE_URL is set, received nothing'],
+  ])('refuses LLM_BASE_URL without %s', (missing, message) => {
+    expect(configErrorOf({ ...LLM, [missing]: '' }).message).toBe(message);
+  });
+
+  it.each(['LLM_API_KEY', 'LLM_MODEL', 'LLM_ANALYSES'])('refuses %s without LLM_BASE_URL', (variable) => {
+    const error = configErrorOf({ [variable]: LLM[variable as keyof typeof LLM] });
+    expect(error.message).toBe(`${variable}: expected LLM_BASE_URL to be set too, received ${variable} alone`);
+    expect(error.message).not.toContain(KEY);
+  });
+
+  it.each([
+    ['cannot be read', join(dir, 'missing.json'), `LLM_ANALYSES: ${join(dir, 'missing.json')}: cannot be read (ENOENT)`],
+    ['is not JSON', file('text.json', 'sentiment: rate it'), /^LLM_ANALYSES: .*text\.json: expected JSON, received text that does not parse/],
+    ['has an entry without a prompt', file('no-prompt.json', '{"sentiment": {"ttlSeconds": 60}}'), /^LLM_ANALYSES: .*no-prompt\.json: "sentiment"\.prompt: expected a system prompt of 1-20000 characters/],
+    ['misspells a field', file('misspelt.json', '{"sentiment": {"prompt": "Rate it.", "ttl_seconds": 60}}'), /^LLM_ANALYSES: .*misspelt\.json: "sentiment"\.ttl_seconds: expected no fields but prompt, model and ttlSeconds/],
+  ])('refuses an LLM_ANALYSES file that %s, naming the variable, the file and the field', (_case, path, message) => {
+    const error = configErrorOf({ ...LLM, LLM_ANALYSES: path });
+    if (typeof message === 'string') expect(error.message).toBe(message);
+    else expect(error.message).toMatch(message);
+    expect(error.message).not.toContain(KEY);
+  });
+
+  it('refuses an LLM_MODEL over 200 characters', () => {
+    expect(configErrorOf({ ...LLM, LLM_MODEL: 'm'.repeat(201) }).message).toBe('LLM_MODEL: expected a model name of 1-200 characters, received 201 characters');
+  });
+
+  it('refuses an LLM_API_KEY with white space inside without echoing it', () => {
+    const error = configErrorOf({ ...LLM, LLM_API_KEY: 'sk-proj secret-part' });
+    expect(error.message).toBe('LLM_API_KEY: expected a key with no white space, received 19 characters');
+    expect(error.message).not.toContain('secret-part');
+  });
+
+  it('refuses credentials in LLM_BASE_URL without echoing them', () => {
+    const error = configErrorOf({ ...LLM, LLM_BASE_URL: 'https://user:hunter2-secret@llm.internal/v1' });
+    expect(error.message).toBe('LLM_BASE_URL: expected an http:// or https:// URL without credentials, received "https://***@llm.internal/v1"');
   });
 });
 
