@@ -85,6 +85,8 @@ export const DEFAULTS = Object.freeze({
     maxBarsPerWrite: 5000,
     /** How far ahead of now a market time may lie: clocks disagree, markets do not trade in the future. */
     maxTimeAheadMs: 24 * 60 * 60 * 1000,
+    /** The longest `input` `analyze` sends a model, in characters. */
+    maxAnalysisInputLength: 100_000,
   }),
   cache: Object.freeze({
     namespace: 'mdc',

@@ -5,6 +5,7 @@ import { createKeyLayout } from './cache/keys.js';
 import { createMarketCache } from './cache/market-cache.js';
 import { DEFAULTS } from './defaults.js';
 import { createFiller } from './read/fill/filler.js';
+import { createAnalyzer } from './read/fill/analyze.js';
 import { createSources } from './sources/sources.js';
 import { createStaleTier } from './cache/stale-tier.js';
 import type { CacheStore } from './cache/store.js';
@@ -70,6 +71,7 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
       : undefined;
   const deps = {
     filler,
+    analyze: sources.llm && createAnalyzer({ store, keys, llm: sources.llm, ttlSeconds: config.ttlSeconds.llmAnalysis, logger }).analyze,
     keys,
     store,
     tier,

@@ -5,6 +5,7 @@ import type { StaleTier } from '../cache/stale-tier.js';
 import type { CacheStore } from '../cache/store.js';
 import { authenticate, type AuthState, type Tokens } from './auth.js';
 import type { Filler } from '../read/fill/filler.js';
+import type { Analyze } from '../read/fill/analyze.js';
 import { createLoaders, type Loaders } from '../read/loaders.js';
 import { createResponseBudget, type ResponseBudget } from '../read/response-budget.js';
 
@@ -21,11 +22,14 @@ export interface GatewayContext {
   keys: KeyLayout;
   cache: MarketCache;
   logger: Logger;
+  /** Asks the LLM source, once per input across processes; none configured, none given. */
+  analyze?: Analyze;
 }
 
 export interface ContextDeps extends Tokens {
   /** Fills misses from the configured sources; none configured, none given. */
   filler?: Filler;
+  analyze?: Analyze;
   maxResponseBytes: number;
   keys: KeyLayout;
   store: CacheStore;
@@ -43,5 +47,6 @@ export function createContext(request: Request, deps: ContextDeps): GatewayConte
     keys: deps.keys,
     cache: deps.cache,
     logger: deps.logger,
+    analyze: deps.analyze,
   };
 }

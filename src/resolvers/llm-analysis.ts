@@ -1,8 +1,12 @@
+import { DEFAULTS } from '../defaults.js';
+import { badUserInput } from '../errors.js';
 import { readPoint } from '../read/reads.js';
 import { rootReads } from '../read/root-reads.js';
 import { invalidated } from './audit.js';
 import type { GatewayContext } from './context.js';
 import { checkName, checkText, checkTtl, inputHashOf } from './validate.js';
+
+const MAX_INPUT_LENGTH = DEFAULTS.fields.maxAnalysisInputLength;
 
 interface AnalysisKey {
   analysisType: string;
@@ -18,6 +22,17 @@ interface AnalysisWrite extends AnalysisKey {
 
 export const llmAnalysisResolvers = {
   llmAnalysis: (_root: unknown, args: AnalysisKey, ctx: GatewayContext) => readPoint(ctx, rootReads.llmAnalysis(args, ctx)),
+
+  analyze: (_root: unknown, { analysisType, input }: { analysisType: string; input: string }, ctx: GatewayContext) => {
+    checkName('analysisType', analysisType);
+    // The length, not the first characters of 100 KB, says what is wrong.
+    if (input.length > MAX_INPUT_LENGTH) throw badUserInput('input', `at most ${MAX_INPUT_LENGTH} characters`, `${input.length} characters`);
+    checkText('input', input, MAX_INPUT_LENGTH);
+    if (ctx.analyze === undefined) {
+      throw badUserInput('analysisType', 'an analysis type configured in LLM_ANALYSES (none is: LLM_BASE_URL is not set)', analysisType);
+    }
+    return ctx.analyze(analysisType, input);
+  },
 
   putLlmAnalysis: (_root: unknown, { analysisType, input, inputHash, result, model, ttlSeconds }: AnalysisWrite, ctx: GatewayContext) => {
     checkName('analysisType', analysisType);

@@ -32,6 +32,17 @@ builder.queryFields((t) => ({
 }));
 
 builder.mutationFields((t) => ({
+  analyze: t.field({
+    ...writerOnly,
+    type: LlmAnalysisType,
+    description:
+      'The cached analysis of `input`, or the model\'s, asked once (however many ask at the same time) and cached. A mutation because a model call costs money; `llmAnalysis` reads without asking.',
+    args: {
+      analysisType: t.arg.string({ required: true, description: 'A type configured in the gateway\'s LLM_ANALYSES file.' }),
+      input: t.arg.string({ required: true, description: 'Sent to the model; hashed here, never stored.' }),
+    },
+    resolve: llmAnalysisResolvers.analyze,
+  }),
   putLlmAnalysis: t.field({
     ...writerOnly,
     type: LlmAnalysisType,

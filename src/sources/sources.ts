@@ -1,12 +1,14 @@
 import type { Logger } from 'pino';
 import type { SourcesConfig } from '../config.js';
 import { createFearGreedSource } from './fear-greed.js';
-import type { ExchangeSource, FearGreedSource } from './source.js';
+import { createLlmSource } from './llm.js';
+import type { ExchangeSource, FearGreedSource, LlmSource } from './source.js';
 import { createUpstreamGuard, type UpstreamGuard } from './upstream-guard.js';
 
 export interface GuardedSources {
   exchange?: { source: ExchangeSource; guard: UpstreamGuard };
   fearGreed?: { source: FearGreedSource; guard: UpstreamGuard };
+  llm?: { source: LlmSource; guard: UpstreamGuard };
 }
 
 /** The sources `config` names, each behind its own guard (timeout, concurrency, back-off); none when it names none. */
@@ -22,6 +24,7 @@ export function createSources(config: SourcesConfig, logger: Logger): GuardedSou
     ...(config.fearGreedUrl !== undefined && {
       fearGreed: { source: createFearGreedSource({ url: config.fearGreedUrl }), guard: guard('fear-greed') },
     }),
+    ...(config.llm !== undefined && { llm: { source: createLlmSource(config.llm), guard: guard('llm') } }),
   };
 }
 
