@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
+/** The V8 heap flags `npm start` gives the gateway (MAX_HEAP_MB's default), so that its RSS and GC are production's. */
+export const GATEWAY_NODE_ARGS = ['--max-old-space-size=512', '--max-semi-space-size=16'];
 
 /**
  * Every process the benchmark starts, so that none outlives it: on exit, on Ctrl+C or on a crash
@@ -36,6 +38,8 @@ export interface ServerChild {
   peakRssMb(): number;
   /** SIGTERM, then SIGKILL if it has not exited within `STOP_TIMEOUT_MS`. */
   stop(): Promise<void>;
+  /** Sends `message` over the IPC channel and resolves with the child's next message (see servers/upstream.ts); one question at a time. */
+  ask<T>(message: object): Promise<T>;
 }
 
 export interface ServerOptions {
@@ -99,6 +103,16 @@ export function startServer(name: string, file: string, { args = [], env = {}, n
           await exited;
           clearTimeout(timeout);
         },
+        ask: (question) =>
+          new Promise((resolveAnswer, rejectAnswer) => {
+            const gone = () => rejectAnswer(new Error(`server ${name} exited before answering ${JSON.stringify(question)}`));
+            child.once('exit', gone);
+            child.once('message', (answer) => {
+              child.off('exit', gone);
+              resolveAnswer(answer as never);
+            });
+            child.send(question);
+          }),
       });
     });
   });

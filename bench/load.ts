@@ -75,7 +75,7 @@ export function drive(url: string, workload: Workload, { connections, seconds, a
 }
 
 /** Nearest-rank percentile of sorted values; NaN when there are none. */
-function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
 }

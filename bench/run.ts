@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { startRedisServer } from '../test/support/redis-server.js';
 import { checkAgreement, DisagreementError } from './agreement.js';
-import { build, own, startServer, type ServerChild } from './children.js';
+import { build, GATEWAY_NODE_ARGS, own, startServer, type ServerChild } from './children.js';
+import { formatCold } from './cold-report.js';
+import { runColdSection, type ColdSection } from './cold-section.js';
 import { fillRedis } from './fill.js';
 import { drive } from './load.js';
 import { PROFILE_DIR, profileGateway } from './profile.js';
@@ -10,27 +12,34 @@ import { formatReport, goalsOf, machine, writeJson, type Row } from './report.js
 import { WORKLOADS } from './workloads.js';
 
 /**
- * npm run bench [-- --quick] [-- --profile]
+ * npm run bench [-- --quick] [-- --profile] [-- --cold]
  *
  * Starts a private redis-server, fills it through the gateway's store, starts the four servers
  * (each in its own process), checks that they all answer every workload with the same bytes,
  * then drives each server with each workload at the same concurrency, one at a time, and prints
- * a table per workload and the issue's goals. The figures go to bench-results/latest.json.
+ * a table per workload and the issue's goals. Then the cold workload (cold-section.ts): bursts
+ * of requests for a key that has just expired, against the gateway reading through and against
+ * cache-aside. The figures go to bench-results/latest.json. `--cold` runs the cold workload alone
+ * (no fill, no four servers) and writes bench-results/cold.json.
  * `--profile` instead runs the gateway alone under W2 and W4 (or the workloads listed, as in
  * `--profile=W1,W3`) with `node --cpu-prof`.
  */
 
-const USAGE = 'usage: npm run bench [-- --quick] [-- --profile[=W1,W3,...]]';
+const USAGE = 'usage: npm run bench [-- --quick] [-- --profile[=W1,W3,...]] [-- --cold]';
 const args = new Set<string>();
 let profiledIds = ['W2', 'W4'];
 for (const arg of process.argv.slice(2)) {
   const listed = /^--profile=((?:W[1-6],)*W[1-6])$/.exec(arg);
   if (listed) profiledIds = listed[1]!.split(',');
-  if (arg !== '--quick' && arg !== '--profile' && !listed) {
+  if (arg !== '--quick' && arg !== '--profile' && arg !== '--cold' && !listed) {
     console.error(`unknown argument ${arg}; ${USAGE}`);
     process.exit(2);
   }
   args.add(listed ? '--profile' : arg);
+}
+if (args.has('--cold') && args.has('--profile')) {
+  console.error(`--cold and --profile exclude each other; ${USAGE}`);
+  process.exit(2);
 }
 const quick = args.has('--quick');
 const CONNECTIONS = 50;
@@ -40,6 +49,8 @@ const SECONDS = quick ? 2 : 10;
 const PROFILE_SECONDS = quick ? 5 : 15;
 /** Lets sockets close and the servers settle between two measured runs. */
 const PAUSE_MS = 200;
+/** Bursts of the cold workload per peer. */
+const COLD_ROUNDS = quick ? 5 : 20;
 
 console.log('compiling src/ and bench/ to dist/ (npm run build): every server runs from JavaScript, as production does');
 build();
@@ -52,26 +63,39 @@ const GATEWAY_ENV = { REDIS_URL: redis.url, PORT: '0', HOST: '127.0.0.1', LOG_LE
 const SERVERS = [
   // With the V8 heap flags `npm start` applies (MAX_HEAP_MB's default), so that its RSS and its
   // garbage collection are production's.
-  { name: 'gateway', file: 'bench/servers/gateway.ts', options: { env: GATEWAY_ENV, nodeArgs: ['--max-old-space-size=512', '--max-semi-space-size=16'] } },
+  { name: 'gateway', file: 'bench/servers/gateway.ts', options: { env: GATEWAY_ENV, nodeArgs: GATEWAY_NODE_ARGS } },
   { name: 'naive', file: 'bench/servers/naive.ts', options: { args: [redis.url] } },
   { name: 'mercurius-jit', file: 'bench/servers/mercurius-jit.ts', options: { args: [redis.url] } },
   { name: 'limit', file: 'bench/servers/limit.ts', options: { args: [redis.url] } },
 ];
 
-const servers: ServerChild[] = [];
-let exitCode = 0;
-try {
+async function filled() {
   console.log(`redis-server on port ${redis.port}; filling it through the gateway's store...`);
   const fill = await fillRedis(redis.url);
   console.log(`filled ${fill.keys} keys in ${(fill.ms / 1000).toFixed(1)} s`);
+  return fill;
+}
 
-  if (args.has('--profile')) {
+const servers: ServerChild[] = [];
+let exitCode = 0;
+try {
+  if (args.has('--cold')) {
+    console.log(`redis-server on port ${redis.port}; the cold workload alone, ${COLD_ROUNDS} rounds per peer`);
+    const cold = await runColdSection({ redisUrl: redis.url, redis: stats, rounds: COLD_ROUNDS });
+    console.log(formatCold(cold.rows, cold.settings));
+    const path = join(PROFILE_DIR, 'cold.json');
+    writeJson(path, { when: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: machine(), cold });
+    console.log(`\nwrote ${path}`);
+    if (cold.rows.some((r) => r.failed > 0)) exitCode = 1;
+  } else if (args.has('--profile')) {
+    await filled();
     const profiled = WORKLOADS.filter((w) => profiledIds.includes(w.id));
     console.log(`profiling the gateway under ${profiledIds.join(', ')}: ${WARMUP_SECONDS} s warm-up, ${PROFILE_SECONDS} s profiled, ${CONNECTIONS} connections`);
     for (const report of await profileGateway(profiled, GATEWAY_ENV, { connections: CONNECTIONS, seconds: PROFILE_SECONDS, warmupSeconds: WARMUP_SECONDS })) {
       console.log(`\n${report}`);
     }
   } else {
+    const fill = await filled();
     // One at a time: start-up compiles TypeScript, and two cores are few.
     for (const { name, file, options } of SERVERS) servers.push(await startServer(name, file, options));
     console.log(`servers: ${servers.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}; checking that they agree...`);
@@ -117,10 +141,25 @@ try {
     const goals = goalsOf(rows, CONNECTIONS);
     const settings = `${quick ? 'quick' : 'full'}: ${CONNECTIONS} connections, ${WARMUP_SECONDS} s warm-up + about ${SECONDS} s (a fixed number of requests) per server and workload, autocannon in the runner's process; gateway env ${JSON.stringify({ NODE_ENV: 'production', ...GATEWAY_ENV, REDIS_URL: 'redis://127.0.0.1:<port>' })}`;
     console.log(formatReport(rows, WORKLOADS, goals, about, settings));
-    const path = join(PROFILE_DIR, 'latest.json');
-    writeJson(path, { when: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: about, settings, fill, rows, goals });
-    console.log(`\nwrote ${path}; measured for ${((performance.now() - started) / 1000).toFixed(0)} s`);
     if (rows.some((r) => Object.values(r.failures).some((n) => n > 0))) exitCode = 1;
+
+    // Alone on the machine: the four servers have nothing more to do.
+    await Promise.all(servers.map((server) => server.stop()));
+    console.log('');
+    let cold: ColdSection | { error: string };
+    try {
+      cold = await runColdSection({ redisUrl: redis.url, redis: stats, rounds: COLD_ROUNDS });
+      console.log(formatCold(cold.rows, cold.settings));
+      if (cold.rows.some((r) => r.failed > 0)) exitCode = 1;
+    } catch (error) {
+      // The tables above stand on their own: keep them, and say why the cold section has no figures.
+      console.error(`\nthe cold workload failed: ${error instanceof Error ? error.stack : error}`);
+      cold = { error: String(error) };
+      exitCode = 1;
+    }
+    const path = join(PROFILE_DIR, 'latest.json');
+    writeJson(path, { when: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: about, settings, fill, rows, goals, cold });
+    console.log(`\nwrote ${path}; measured for ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
 } catch (error) {
   console.error(error instanceof DisagreementError ? `\nThe servers disagree, nothing was timed.\n${error.message}` : error);
