@@ -1,4 +1,6 @@
 import type { TtlPolicy } from './cache/ttl-policy.js';
+import { TIMEFRAMES, type Timeframe } from './cache/market-types.js';
+import { isMarketSymbol } from './cache/value-rules.js';
 import { DEFAULTS } from './defaults.js';
 import { loadLlmAnalyses, type LlmAnalyses } from './sources/llm.js';
 
@@ -60,6 +62,9 @@ export interface SourcesConfig {
   negativeTtlSeconds: number;
   /** How often, at most, the open candle of a series is fetched again. */
   openBarTtlSeconds: number;
+  /** Filled from the exchange at start-up, in the background (WARM_SYMBOLS, WARM_TIMEFRAMES). */
+  warmSymbols: readonly string[];
+  warmTimeframes: readonly Timeframe[];
   /** An OpenAI-compatible API, the source of `analyze`; set when LLM_BASE_URL is. */
   llm: Readonly<LlmConfig> | undefined;
 }
@@ -241,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxConnections: integer('MAX_CONNECTIONS', DEFAULTS.http.maxConnections, 1, 1_000_000),
     }),
     sources: Object.freeze({
+      ...warmUp(read, exchangeId),
       exchangeId,
       exchangeApiUrl: exchangeApiUrl?.replace(/\/+$/, ''),
       fearGreedUrl: httpUrl('FEAR_GREED_URL'),
@@ -293,4 +299,25 @@ function llmConfig(read: (name: string) => string | undefined, httpUrl: (name: s
     throw new ConfigError(`LLM_ANALYSES: ${(error as Error).message}`);
   }
   return Object.freeze({ baseUrl, apiKey, model, analyses });
+}
+
+/** WARM_SYMBOLS and WARM_TIMEFRAMES: comma-separated, bounded, and only with an exchange to fill from. */
+function warmUp(read: (name: string) => string | undefined, exchangeId: string | undefined) {
+  const list = (variable: string) => (read(variable) ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  const warmSymbols = list('WARM_SYMBOLS');
+  for (const symbol of warmSymbols) {
+    if (!isMarketSymbol(symbol)) throw new ConfigError(`WARM_SYMBOLS: expected comma-separated symbols like BTC/USDT,BTC/USDT:USDT, received ${JSON.stringify(symbol)}`);
+  }
+  if (warmSymbols.length > DEFAULTS.fields.maxSymbols) {
+    throw new ConfigError(`WARM_SYMBOLS: expected at most ${DEFAULTS.fields.maxSymbols} symbols, received ${warmSymbols.length}`);
+  }
+  const warmTimeframes = list('WARM_TIMEFRAMES');
+  for (const timeframe of warmTimeframes) {
+    if (!(TIMEFRAMES as readonly string[]).includes(timeframe)) throw new ConfigError(`WARM_TIMEFRAMES: expected comma-separated timeframes among ${TIMEFRAMES.join(' ')}, received ${JSON.stringify(timeframe)}`);
+  }
+  if (warmSymbols.length * warmTimeframes.length > DEFAULTS.fields.maxWarmSeries) {
+    throw new ConfigError(`WARM_TIMEFRAMES: expected at most ${DEFAULTS.fields.maxWarmSeries} series with WARM_SYMBOLS, received ${warmSymbols.length * warmTimeframes.length}`);
+  }
+  if (warmSymbols.length > 0 && exchangeId === undefined) throw new ConfigError('WARM_SYMBOLS: expected EXCHANGE_ID to be set too, received WARM_SYMBOLS alone');
+  return { warmSymbols: Object.freeze(warmSymbols), warmTimeframes: Object.freeze(warmTimeframes as Timeframe[]) };
 }

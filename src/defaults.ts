@@ -85,6 +85,10 @@ export const DEFAULTS = Object.freeze({
     maxBarsPerWrite: 5000,
     /** How far ahead of now a market time may lie: clocks disagree, markets do not trade in the future. */
     maxTimeAheadMs: 24 * 60 * 60 * 1000,
+    /** Bar series one warm-up fills at most (symbols times timeframes). */
+    maxWarmSeries: 500,
+    /** Bars a warm-up fetches of each series. */
+    warmBars: 500,
     /** The longest `input` `analyze` sends a model, in characters. */
     maxAnalysisInputLength: 100_000,
   }),

@@ -6,7 +6,9 @@ import { createMarketCache } from './cache/market-cache.js';
 import { DEFAULTS } from './defaults.js';
 import { createFiller } from './read/fill/filler.js';
 import { createAnalyzer } from './read/fill/analyze.js';
+import { warmCache } from './read/fill/warm.js';
 import { createSources } from './sources/sources.js';
+import type { Timeframe } from './cache/market-types.js';
 import { createStaleTier } from './cache/stale-tier.js';
 import type { CacheStore } from './cache/store.js';
 import type { Config } from './config.js';
@@ -69,8 +71,11 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
           logger,
         })
       : undefined;
+  const warm = filler?.bars && ((symbols: readonly string[], timeframes: readonly Timeframe[]) =>
+    warmCache({ store, keys, filler, barsLimit: DEFAULTS.fields.warmBars, logger }, symbols, timeframes));
   const deps = {
     filler,
+    warm,
     analyze: sources.llm && createAnalyzer({ store, keys, llm: sources.llm, ttlSeconds: config.ttlSeconds.llmAnalysis, logger }).analyze,
     keys,
     store,
@@ -82,7 +87,7 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
     maxResponseBytes: config.maxResponseBytes,
   };
 
-  return createYoga<Record<string, unknown>, GatewayContext>({
+  const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     context: ({ request }) => createContext(request, deps),
     graphqlEndpoint: '/graphql',
@@ -112,6 +117,8 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
       config.readPlans && useReadPlans(),
     ],
   });
+  // The warm-up, for main.ts to run at start-up as `warmCache` does.
+  return Object.assign(yoga, { warm });
 }
 
 export type Gateway = ReturnType<typeof createGateway>;

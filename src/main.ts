@@ -47,6 +47,7 @@ export async function start(config: Config, { handleSignals = true, logger = cre
   const { store, isReady } = redis
     ? resilientRedisStore(redis, bulkRedis!, subscriber, config, logger)
     : { store: createMemoryStore({ maxKeys: config.memoryMaxKeys, maxBytes: config.memoryMaxBytes }), isReady: () => true };
+  const gateway = createGateway({ config, store, logger, isReady });
   const server = createServer(
     {
       headersTimeout: config.http.headersTimeoutMs,
@@ -55,7 +56,7 @@ export async function start(config: Config, { handleSignals = true, logger = cre
       // hold its connection that long past either).
       connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
     },
-    createGateway({ config, store, logger, isReady }),
+    gateway,
   );
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   // Past this many open connections, new ones are closed at once: the process keeps its file
@@ -92,6 +93,14 @@ export async function start(config: Config, { handleSignals = true, logger = cre
       ? 'gateway listening, caching in Redis'
       : 'gateway listening, caching in the embedded in-memory store (set REDIS_URL to use Redis)',
   );
+  // In the background: readiness does not wait for it.
+  const { warmSymbols, warmTimeframes } = config.sources;
+  if (warmSymbols.length > 0 && gateway.warm !== undefined) {
+    void gateway.warm(warmSymbols, warmTimeframes).then(
+      (result) => logger.info({ symbols: warmSymbols.length, timeframes: warmTimeframes, ...result }, 'warm-up done'),
+      (error: unknown) => logger.error({ err: error }, 'warm-up failed'),
+    );
+  }
 
   const shutdown = async (reason: string) => {
     logger.info({ reason }, 'shutting down');

@@ -6,6 +6,7 @@ import { startBinanceServer, syntheticBars, type BinanceServer } from './support
 import { startFearGreedServer, type FearGreedServer } from './support/fear-greed-server.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
 import { useRedis } from './support/harness.js';
+import { startLiveGateway, type LiveGateway } from './support/live-gateway.js';
 import { sleep } from './support/load.js';
 import { commandsDuring } from './support/redis-server.js';
 
@@ -290,6 +291,25 @@ describe.each([
     binance.mode({}, '/api/v3/klines');
   }, 20_000);
 
+  it('warms tickers, perpetual funding rates and bars on an admin’s warmCache, skipping what is fresh, counting failures', async () => {
+    listHours('S03USDT');
+    listHours('BTCUSDT');
+    const WARM = 'mutation($s: [MarketSymbol!]!, $t: [Timeframe!]) { warmCache(symbols: $s, timeframes: $t) { warmed skipped failed } }';
+    const variables = { s: ['S03/USDT', 'BTC/USDT:USDT', 'NOPE/USDT'], t: ['1h'] };
+    expect((await exchangeGateway.gql(WARM, variables, WRITER_TOKEN)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+    const first = await exchangeGateway.gql(WARM, variables, ADMIN_TOKEN);
+    expect(first.errors).toBeUndefined();
+    // S03/USDT: ticker and 1h bars; BTC/USDT:USDT: ticker, funding rate and 1h bars; NOPE/USDT: its ticker and its bars fail.
+    expect(first.data.warmCache).toEqual({ warmed: 5, skipped: 0, failed: 2 });
+    const ns = `x${namespace - 1}:v1`;
+    expect(await redis.probe.exists(`${ns}:ticker:{S03/USDT}`, `${ns}:funding:{BTC/USDT:USDT}`, `${ns}:bars:{S03/USDT}:1h`)).toBe(3);
+    expect(exchangeGateway.logs.filter((line) => line.msg === 'warm-up could not fill a value')).toHaveLength(2);
+
+    const again = await exchangeGateway.gql(WARM, { s: ['S03/USDT'], t: ['1h'] }, ADMIN_TOKEN);
+    expect(again.data.warmCache).toEqual({ warmed: 0, skipped: 2, failed: 0 });
+  }, 30_000);
+
   it('fills a perpetual’s funding rate, never fresh past its next funding time', async () => {
     const nextFundingTime = Date.now() + 30_000;
     binance.setFunding('BTCUSDT', { lastFundingRate: '0.00025000', nextFundingTime });
@@ -299,4 +319,36 @@ describe.each([
     expect(Date.parse(answer.data.fundingRate.expiresAt)).toBeLessThanOrEqual(nextFundingTime);
     expect(binance.calls('/fapi/v1/premiumIndex')).toBeGreaterThanOrEqual(1);
   }, 20_000);
+});
+
+describe('a gateway started with WARM_SYMBOLS and WARM_TIMEFRAMES', () => {
+  let binance: BinanceServer;
+  let live: LiveGateway | undefined;
+  beforeAll(async () => {
+    binance = await startBinanceServer();
+  });
+  afterAll(async () => {
+    await live?.shutdown();
+    await binance?.stop();
+  });
+
+  it('warms in the background: it is ready before the warm-up ends, which logs its counts', async () => {
+    const HOUR = 3_600_000;
+    binance.setBars('ETHUSDT', '1h', syntheticBars(24, Math.floor(Date.now() / HOUR) * HOUR - 23 * HOUR, HOUR));
+    binance.mode({ delayMs: 1500 }, '/api/v3/klines');
+    live = await startLiveGateway(redis.server.url, {
+      EXCHANGE_ID: 'binance',
+      EXCHANGE_API_URL: binance.url,
+      WARM_SYMBOLS: 'ETH/USDT',
+      WARM_TIMEFRAMES: '1h',
+      CACHE_NAMESPACE: 'warm',
+    });
+    expect((await live.get('/ready')).status).toBe(200);
+    expect(live.logs.some((line) => line.msg === 'warm-up done')).toBe(false);
+
+    const deadline = Date.now() + 15_000;
+    while (!live.logs.some((line) => line.msg === 'warm-up done') && Date.now() < deadline) await sleep(100);
+    expect(live.logs.find((line) => line.msg === 'warm-up done')).toMatchObject({ warmed: 2, skipped: 0, failed: 0 });
+    expect(await redis.probe.zcard('warm:v1:bars:{ETH/USDT}:1h')).toBe(24);
+  }, 30_000);
 });

@@ -1,3 +1,4 @@
+import type { Timeframe } from '../cache/market-types.js';
 import type { Logger } from 'pino';
 import type { KeyLayout } from '../cache/keys.js';
 import type { MarketCache } from '../cache/market-cache.js';
@@ -6,6 +7,7 @@ import type { CacheStore } from '../cache/store.js';
 import { authenticate, type AuthState, type Tokens } from './auth.js';
 import type { Filler } from '../read/fill/filler.js';
 import type { Analyze } from '../read/fill/analyze.js';
+import type { WarmResult } from '../read/fill/warm.js';
 import { createLoaders, type Loaders } from '../read/loaders.js';
 import { createResponseBudget, type ResponseBudget } from '../read/response-budget.js';
 
@@ -15,6 +17,8 @@ import { createResponseBudget, type ResponseBudget } from '../read/response-budg
  * the cache's writes and invalidations. The store and the stale tier are not here: reads reach
  * them only through the loaders, writes only through `cache`.
  */
+type Warm = (symbols: readonly string[], timeframes: readonly Timeframe[]) => Promise<WarmResult>;
+
 export interface GatewayContext {
   auth: AuthState;
   loaders: Loaders;
@@ -24,12 +28,15 @@ export interface GatewayContext {
   logger: Logger;
   /** Asks the LLM source, once per input across processes; none configured, none given. */
   analyze?: Analyze;
+  /** Fills tickers, funding rates and bars from the exchange (`warmCache`); no exchange, none given. */
+  warm?: Warm;
 }
 
 export interface ContextDeps extends Tokens {
   /** Fills misses from the configured sources; none configured, none given. */
   filler?: Filler;
   analyze?: Analyze;
+  warm?: Warm;
   maxResponseBytes: number;
   keys: KeyLayout;
   store: CacheStore;
@@ -48,5 +55,6 @@ export function createContext(request: Request, deps: ContextDeps): GatewayConte
     cache: deps.cache,
     logger: deps.logger,
     analyze: deps.analyze,
+    warm: deps.warm,
   };
 }

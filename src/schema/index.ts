@@ -5,5 +5,6 @@ import './funding-rate.js';
 import './fear-greed.js';
 import './llm-analysis.js';
 import './invalidation.js';
+import './warm.js';
 
 export const schema = builder.toSchema();

@@ -146,6 +146,18 @@ describe('loadConfig with a bad value', () => {
     ['LLM_BASE_URL', 'https://[llm/v1', 'an http:// or https:// URL without credentials', '"https://[llm/v1"'],
   ];
 
+  it('reads WARM_SYMBOLS and WARM_TIMEFRAMES as lists, with an exchange to fill from', () => {
+    expect(loadConfig({ EXCHANGE_ID: 'binance', WARM_SYMBOLS: 'BTC/USDT, BTC/USDT:USDT', WARM_TIMEFRAMES: '1h,1d' }).sources).toMatchObject({
+      warmSymbols: ['BTC/USDT', 'BTC/USDT:USDT'],
+      warmTimeframes: ['1h', '1d'],
+    });
+    expect(configErrorOf({ WARM_SYMBOLS: 'BTC/USDT' }).message).toBe('WARM_SYMBOLS: expected EXCHANGE_ID to be set too, received WARM_SYMBOLS alone');
+    expect(configErrorOf({ EXCHANGE_ID: 'binance', WARM_SYMBOLS: 'BTC USDT' }).message).toBe(
+      'WARM_SYMBOLS: expected comma-separated symbols like BTC/USDT,BTC/USDT:USDT, received "BTC USDT"',
+    );
+    expect(configErrorOf({ EXCHANGE_ID: 'binance', WARM_SYMBOLS: 'BTC/USDT', WARM_TIMEFRAMES: '1h,2d' }).message).toMatch(/^WARM_TIMEFRAMES: expected comma-separated timeframes among 1m .* 1M, received "2d"$/);
+  });
+
   it('refuses EXCHANGE_API_URL without EXCHANGE_ID', () => {
     expect(configErrorOf({ EXCHANGE_API_URL: 'http://127.0.0.1:8080' }).message).toBe('EXCHANGE_API_URL: expected EXCHANGE_ID to be set too, received EXCHANGE_API_URL alone');
   });

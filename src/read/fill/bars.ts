@@ -229,6 +229,20 @@ export function createBarFiller({ store, keys, exchange, barsTtlMs, barsMaxPerSe
       }
     },
 
+    /**
+     * Warm-up of one series: `skipped` when its newest bar is the current period's, else the
+     * newest `limit` bars are fetched and upserted (`warmed`), or the error says why not.
+     */
+    async warmSeries(symbol: string, timeframe: Timeframe, limit: number): Promise<'warmed' | 'skipped' | Error> {
+      const seriesKey = keys.bars(symbol, timeframe);
+      const [newest] = await store.rangeMany([{ key: seriesKey, limit: 1 }]);
+      if (newest?.[0] !== undefined && openTimeOf(newest[0]) >= periodStartOf(timeframe, Date.now())) return 'skipped';
+      const error = await fillSeries(seriesKey, symbol, timeframe, { limit: Math.min(limit, barsMaxPerSeries) });
+      if (error !== undefined) return error;
+      const [after] = await store.rangeMany([{ key: seriesKey, limit: 1 }]);
+      return after?.length ? 'warmed' : new Error(`the exchange has no ${timeframe} bars of ${symbol}`);
+    },
+
     /** Whether a latest-bar value is older than its period (to be filled) or the open candle (to refresh). */
     latestState(latestKey: string, raw: string): 'behind' | 'open' | 'closed' {
       const series = seriesOf(latestKey)!;
