@@ -42,7 +42,7 @@ export async function start(config: Config, { handleSignals = true, logger = cre
   // Bar ranges get a connection of their own: their replies can be megabytes (see redis-store.ts).
   const bulkRedis = config.redisUrl ? createRedisClient(config.redisUrl, logger, { reportsState: false }) : undefined;
   // With a source, fills are announced on a channel that waiting processes subscribe to.
-  const hasSources = config.sources.exchangeId !== undefined || config.sources.fearGreedUrl !== undefined;
+  const hasSources = config.sources.exchangeId !== undefined || config.sources.fearGreedUrl !== undefined || config.sources.llm !== undefined;
   const subscriber = config.redisUrl && hasSources ? createRedisClient(config.redisUrl, logger, { reportsState: false }) : undefined;
   const { store, isReady } = redis
     ? resilientRedisStore(redis, bulkRedis!, subscriber, config, logger)

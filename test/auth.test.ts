@@ -9,8 +9,12 @@ import { commandsDuring } from './support/redis-server.js';
 const BAR = '{ openTime: "2026-01-01T00:00:00Z", open: 100, high: 110, low: 90, close: 105, volume: 3.5 }';
 const HASH = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
-/** A valid call of every mutation: only the token decides whether it runs. */
-const MUTATIONS: Record<string, { role: 'writer' | 'admin'; document: string }> = {
+/**
+ * A valid call of every mutation: only the token decides whether it runs. Those that need a
+ * source (`fromSource`) are refused here by the token alone; what they do with the right token is
+ * test/analyze.test.ts's and test/read-through.test.ts's business, against real upstreams.
+ */
+const MUTATIONS: Record<string, { role: 'writer' | 'admin'; document: string; fromSource?: true }> = {
   putBars: { role: 'writer', document: `mutation { putBars(symbol: "BTC/USDT", timeframe: "1h", bars: [${BAR}]) }` },
   putTicker: { role: 'writer', document: 'mutation { putTicker(ticker: { symbol: "BTC/USDT", last: 2 }) { last } }' },
   putFundingRate: {
@@ -32,9 +36,11 @@ const MUTATIONS: Record<string, { role: 'writer' | 'admin'; document: string }> 
   invalidateLlmAnalysis: { role: 'admin', document: 'mutation { invalidateLlmAnalysis(analysisType: "sentiment") { deleted } }' },
   invalidateSymbol: { role: 'admin', document: 'mutation { invalidateSymbol(symbol: "BTC/USDT") { deleted } }' },
   invalidateAll: { role: 'admin', document: 'mutation { invalidateAll { deleted } }' },
+  analyze: { role: 'writer', document: 'mutation { analyze(analysisType: "sentiment", input: "BTC") { result } }', fromSource: true },
+  warmCache: { role: 'admin', document: 'mutation { warmCache(symbols: ["BTC/USDT"]) { warmed } }', fromSource: true },
 };
 const ALL_MUTATIONS = Object.keys(MUTATIONS);
-const WRITER_MUTATIONS = ALL_MUTATIONS.filter((field) => MUTATIONS[field]!.role === 'writer');
+const WRITER_MUTATIONS = ALL_MUTATIONS.filter((field) => MUTATIONS[field]!.role === 'writer' && !MUTATIONS[field]!.fromSource);
 const ADMIN_MUTATIONS = ALL_MUTATIONS.filter((field) => MUTATIONS[field]!.role === 'admin');
 
 const QUERIES = [
