@@ -9,6 +9,7 @@ import { useRedis } from './support/harness.js';
 import { startLiveGateway, type LiveGateway } from './support/live-gateway.js';
 import { sleep } from './support/load.js';
 import { commandsDuring } from './support/redis-server.js';
+import { interruptible } from './support/stores.js';
 
 /**
  * Read-through, as a client sees it: a miss is filled from its source and answered in the same
@@ -127,6 +128,24 @@ describe('a failing upstream', () => {
     }
     expect(fng.calls('/fng/')).toBe(DEFAULTS.upstream.failureThreshold);
   });
+});
+
+describe('a Redis outage, for a kind with a source', () => {
+  it('serves the last value from the process’s tier: fresh within its TTL, stale within its grace, not at all past it', async () => {
+    fng.setReading({ time_until_update: '1' }); // fresh for 1 s
+    const down = interruptible(createRedisStore({ redis: redis.redis, readTimeoutMs: 5000, writeTimeoutMs: 5000 }));
+    const outage = testGateway(down, { FEAR_GREED_URL: fng.url, GRACE_FEAR_GREED_SECONDS: '1', CACHE_NAMESPACE: `o${namespace}` });
+    expect((await outage.gql(FEAR_GREED)).data).toMatchObject({ fearGreed: { value: 54, stale: false } });
+
+    down.takeDown();
+    expect((await outage.gql(FEAR_GREED)).data).toMatchObject({ fearGreed: { value: 54, stale: false } });
+    await sleep(1200);
+    expect((await outage.gql(FEAR_GREED)).data).toMatchObject({ fearGreed: { value: 54, stale: true } });
+    await sleep(1000);
+    const gone = await outage.gql(FEAR_GREED);
+    expect(gone.data).toEqual({ fearGreed: null });
+    expect(gone.errors?.map((error) => error.extensions?.code)).toEqual(['CACHE_UNAVAILABLE']);
+  }, 15_000);
 });
 
 describe('an invalidation during a slow fill', () => {

@@ -31,7 +31,7 @@ export interface Served<T> {
 export function createLoaders(store: CacheStore, tier: StaleTier, filler?: Filler) {
   const readPoints = async (keys: readonly string[]) => {
     const served = await readThrough(tier, keys, pointKeyOf, store.getMany);
-    return filler === undefined ? served : readThroughSources(filler, keys, served);
+    return filler === undefined ? served : readThroughSources(filler, tier, keys, served);
   };
   const readRanges = async (list: readonly SeriesRange[]) => {
     const served = await readThrough(tier, list, rangeKeyOf, store.rangeMany);
@@ -79,10 +79,11 @@ const pointKeyOf = (key: string) => key;
  * What the cache answered for `keys`, completed from the sources (for the kinds that have one):
  * a miss is filled and answered fresh, in this request; a value past its freshness is answered at
  * once, marked stale, while one refresh runs in the background; a value served from the stale
- * tier (Redis unavailable) is served only within its kind's grace; the absent marker of a symbol
+ * tier (Redis unavailable) is served only within its kind's grace, and marked stale only past its
+ * TTL, like any other; the absent marker of a symbol
  * the exchange does not list reads as `null`.
  */
-async function readThroughSources(filler: Filler, keys: readonly string[], served: Array<Served<string> | null | Error>) {
+async function readThroughSources(filler: Filler, tier: StaleTier, keys: readonly string[], served: Array<Served<string> | null | Error>) {
   const now = Date.now();
   const misses: number[] = [];
   const stale: string[] = [];
@@ -102,7 +103,9 @@ async function readThroughSources(filler: Filler, keys: readonly string[], serve
       return answer;
     }
     const expiresAt = expiresAtOf(answer.value);
-    if (!(expiresAt <= now)) return answer;
+    // `stale` means older than its TTL, whatever the reason: a value the tier serves while Redis
+    // is unavailable is not stale while it is still fresh.
+    if (!(expiresAt <= now)) return answer.stale ? { value: answer.value, stale: false } : answer;
     if (!answer.stale) {
       stale.push(key);
       return { value: answer.value, stale: true };
@@ -112,11 +115,18 @@ async function readThroughSources(filler: Filler, keys: readonly string[], serve
   });
   if (stale.length > 0) filler.refresh(stale);
   if (misses.length > 0) {
-    const filled = await filler.fill(misses.map((i) => keys[i]!));
-    misses.forEach((i, j) => {
-      const value = filled[j]!;
-      answers[i] = typeof value === 'string' ? (isAbsent(value) ? null : { value, stale: false }) : value;
-    });
+    // What a fill stores is remembered in the tier as any read is, unless invalidated meanwhile.
+    const ticket = tier.begin();
+    try {
+      const filled = await filler.fill(misses.map((i) => keys[i]!));
+      misses.forEach((i, j) => {
+        const value = filled[j]!;
+        if (typeof value === 'string' && !isAbsent(value)) tier.remember(keys[i]!, value, ticket);
+        answers[i] = typeof value === 'string' ? (isAbsent(value) ? null : { value, stale: false }) : value;
+      });
+    } finally {
+      tier.end(ticket);
+    }
   }
   return answers;
 }
