@@ -7,14 +7,16 @@ import type { Plugin } from 'graphql-yoga';
  */
 export function useReadiness(isReady: () => boolean | Promise<boolean>, endpoint = '/ready'): Plugin {
   return {
-    async onRequest({ url, endResponse }) {
+    // Not async: every other request goes on without waiting for a promise.
+    onRequest({ url, endResponse }) {
       if (url.pathname !== endpoint) return;
-      const ready = await isReady();
-      endResponse(
+      return Promise.resolve(isReady()).then((ready) =>
+        endResponse(
         new Response(JSON.stringify({ ready }), {
           status: ready ? 200 : 503,
           headers: { 'content-type': 'application/json', 'cache-control': 'no-store' },
         }),
+        ),
       );
     },
   };
