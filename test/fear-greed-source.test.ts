@@ -4,6 +4,7 @@ import { createFearGreedSource } from '../src/sources/fear-greed.js';
 import { UpstreamError } from '../src/sources/source.js';
 import { startFearGreedServer, type FearGreedServer } from './support/fear-greed-server.js';
 import { endlessBody } from './support/upstream-server.js';
+import { upstreamFailure } from './support/upstream-failure.js';
 
 let server: FearGreedServer;
 let source: ReturnType<typeof createFearGreedSource>;
@@ -18,17 +19,7 @@ beforeEach(() => server.reset());
 const fetchReading = () => source.fetch(AbortSignal.timeout(5000));
 
 /** The `UpstreamError` `promise` rejects with. */
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(
-    (value) => {
-      throw new Error(`expected an UpstreamError, resolved with ${JSON.stringify(value)}`);
-    },
-    (error: unknown) => error,
-  );
-  expect(error).toBeInstanceOf(UpstreamError);
-  expect((error as UpstreamError).source).toBe('fear-greed');
-  return error as UpstreamError;
-}
+const failure = (promise: Promise<unknown>) => upstreamFailure(promise, 'fear-greed');
 
 describe('the Fear & Greed source', () => {
   it('maps the documented answer to a reading valid for time_until_update', async () => {

@@ -7,6 +7,7 @@ import { createLlmSource, loadLlmAnalyses, type LlmAnalyses } from '../src/sourc
 import { UpstreamError } from '../src/sources/source.js';
 import { DEFAULT_ANSWER, startLlmServer, type LlmServer } from './support/llm-server.js';
 import { endlessBody } from './support/upstream-server.js';
+import { upstreamFailure } from './support/upstream-failure.js';
 
 const API_KEY = 'sk-loopback-test';
 const ANALYSES: LlmAnalyses = {
@@ -32,17 +33,7 @@ beforeEach(() => server.reset());
 const analyze = (type = 'sentiment', input = 'BTC breaks its all-time high') => source.analyze(type, input, AbortSignal.timeout(5000));
 
 /** The `UpstreamError` `promise` rejects with. */
-async function failure(promise: Promise<unknown>): Promise<UpstreamError> {
-  const error = await promise.then(
-    (value) => {
-      throw new Error(`expected an UpstreamError, resolved with ${JSON.stringify(value)}`);
-    },
-    (error: unknown) => error,
-  );
-  expect(error).toBeInstanceOf(UpstreamError);
-  expect((error as UpstreamError).source).toBe('llm');
-  return error as UpstreamError;
-}
+const failure = (promise: Promise<unknown>) => upstreamFailure(promise, 'llm');
 
 /** A `chat.completion` as OpenAI sends it, with `fields` replacing or adding top-level fields. */
 function completion(content: unknown, fields: Record<string, unknown> = {}) {
