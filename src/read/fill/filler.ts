@@ -230,8 +230,9 @@ export function createFiller(options: FillerOptions) {
     const { source, guard } = exchange!;
     const rate = await guard.run((signal) => source.fetchFundingRate(symbol, signal));
     // A funding rate never outlives its next funding time.
-    const untilNext = rate?.nextFundingTime ? rate.nextFundingTime.getTime() - Date.now() : Infinity;
-    const freshMs = Math.max(1000, Math.min(ttlSeconds.fundingRate * 1000, untilNext));
+    // Measured from the moment it is stamped, so that expiresAt never passes nextFundingTime.
+    const nextMs = rate?.nextFundingTime ? rate.nextFundingTime.getTime() : Infinity;
+    const freshMs = (nowMs: number) => Math.max(1000, Math.min(ttlSeconds.fundingRate * 1000, nextMs - nowMs));
     return () => made(rate, freshMs, graceSeconds.fundingRate, decodeFundingRate, (r: FundingRate) => r.symbol === symbol);
   }
 
@@ -247,8 +248,15 @@ export function createFiller(options: FillerOptions) {
    * Stamps and encodes `value` as a write would, and reads it back through the kind's decoder: a
    * value the source should never have returned is an upstream error, never a stored value.
    */
-  function made<T extends object>(value: T | null, freshMs: number, graceS: number, decode: (raw: string) => unknown, belongs: (value: T) => boolean) {
+  function made<T extends object>(
+    value: T | null,
+    freshFor: number | ((nowMs: number) => number),
+    graceS: number,
+    decode: (raw: string) => unknown,
+    belongs: (value: T) => boolean,
+  ) {
     const now = Date.now();
+    const freshMs = typeof freshFor === 'number' ? freshFor : freshFor(now);
     if (value === null) {
       return { value: encode({ absent: true, cachedAt: new Date(now), expiresAt: new Date(now + negativeTtlMs) }), ttlMs: negativeTtlMs };
     }
