@@ -2,7 +2,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import type { Redis } from 'ioredis';
 import { createMemoryStore } from '../src/cache/memory-store.js';
 import { createRedisStore } from '../src/cache/redis-store.js';
-import type { CacheStore, SeriesWrite } from '../src/cache/store.js';
+import type { CacheStore, IndexRef, LogWrite, SeriesWrite } from '../src/cache/store.js';
 import { useRedis } from './support/harness.js';
 
 /**
@@ -51,6 +51,27 @@ function series(key: string, scores: number[], extra: Partial<SeriesWrite> = {})
     maxMembers: 100,
     ...extra,
   };
+}
+
+/** A log write of trades-like members: `t@<score>` (or the given member), with ids where given. */
+function log(key: string, members: Array<{ score: number; member?: string; id?: string | null }>, extra: Partial<LogWrite> = {}): LogWrite {
+  return {
+    key,
+    idsKey: `${key}:ids`,
+    members: members.map(({ score, member, id }) => ({ score, member: member ?? `t@${score}${id ? `#${id}` : ''}`, id })),
+    stamp: 'stamp',
+    ttlMs: 60_000,
+    maxMembers: 100,
+    ...extra,
+  };
+}
+
+/** The index entry `member` of the index `idx:{kind}`, standing for `entryKey`. */
+const ref = (member: string, entryKey: string, indexKey = 'idx:{k}'): IndexRef => ({ indexKey, member, entryKey });
+
+/** An index's members, sorted: the contract orders nothing within an index. */
+async function indexedSorted(store: CacheStore, indexKeys: string[]) {
+  return (await store.indexed(indexKeys)).map((members) => [...members].sort());
 }
 
 describe.each(harnesses)('the %s store', (_name, makeHarness) => {
@@ -206,6 +227,211 @@ describe.each(harnesses)('the %s store', (_name, makeHarness) => {
     const bounded = performance.now();
     await store().awaitFill('{never}', 150);
     expect(performance.now() - bounded).toBeGreaterThanOrEqual(140);
+  });
+
+  describe('setMany', () => {
+    it('stores every entry with its own TTL', async () => {
+      await store().set('t:b', 'old', 60_000);
+      await store().setMany([
+        { key: 't:a', value: 'A', ttlMs: 150 },
+        { key: 't:b', value: 'B', ttlMs: 60_000 },
+        { key: 't:c', value: 'C', ttlMs: 60_000 },
+      ]);
+      expect(await store().getMany(['t:a', 't:b', 't:c'])).toEqual(['A', 'B', 'C']);
+      await sleep(250);
+      expect(await store().getMany(['t:a', 't:b', 't:c'])).toEqual([null, 'B', 'C']);
+    });
+
+    it('accepts no entries', async () => {
+      await store().setMany([]);
+      expect(await store().getMany(['t:a'])).toEqual([null]);
+    });
+
+    it('drops the fill lease of each entry that names one, so that a fill in flight stores nothing', async () => {
+      await store().lease(['lease:{a}', 'lease:{b}'], 'mine', 60_000);
+      await store().setMany([
+        { key: '{a}', value: 'written', ttlMs: 60_000, leaseKey: 'lease:{a}' },
+        { key: '{b}', value: 'written', ttlMs: 60_000 },
+      ]);
+      expect(await store().fill([fillOf('{a}', 'fetched'), fillOf('{b}', 'fetched')], 'mine')).toEqual([false, true]);
+      expect(await store().getMany(['{a}', '{b}'])).toEqual(['written', 'fetched']);
+    });
+  });
+
+  describe('appendLog', () => {
+    it('reads back as its stamp followed by its members newest first, several to a score', async () => {
+      const added = await store().appendLog(
+        log('t:log', [{ score: 1, id: 'a' }, { score: 3, id: 'c' }, { score: 2, id: 'b' }, { score: 3, id: 'd' }]),
+      );
+      expect(added).toBe(4);
+      const [all, limited, bounded] = await store().rangeMany([
+        { key: 't:log', limit: 10 },
+        { key: 't:log', limit: 3 },
+        { key: 't:log', minScore: 2, maxScore: 3, limit: 10 },
+      ]);
+      expect(all![0]).toBe('stamp');
+      expect(all!.slice(1, 3).sort()).toEqual(['t@3#c', 't@3#d']);
+      expect(all!.slice(3)).toEqual(['t@2#b', 't@1#a']);
+      expect(limited).toHaveLength(3);
+      expect(limited![0]).toBe('stamp');
+      // With a maxScore the stamp, at +inf, is out of range.
+      expect([...bounded!].sort()).toEqual(['t@2#b', 't@3#c', 't@3#d']);
+    });
+
+    it('skips a member whose id it holds, counting only the new ones', async () => {
+      await store().appendLog(log('t:log', [{ score: 1, id: 'a' }, { score: 2, id: 'b' }]));
+      const added = await store().appendLog(
+        log('t:log', [{ score: 2, member: 'b-revised', id: 'b' }, { score: 3, id: 'c' }], { stamp: 'stamp-2' }),
+      );
+      expect(added).toBe(1);
+      const [members] = await store().rangeMany([{ key: 't:log', limit: 10 }]);
+      expect(members).toEqual(['stamp-2', 't@3#c', 't@2#b', 't@1#a']);
+    });
+
+    it('skips a member without an id that it already holds, and keeps one that differs', async () => {
+      await store().appendLog(log('t:log', [{ score: 1, member: 'x|1|buy' }]));
+      const added = await store().appendLog(log('t:log', [{ score: 1, member: 'x|1|buy' }, { score: 1, member: 'x|1|sell' }]));
+      expect(added).toBe(1);
+      const [members] = await store().rangeMany([{ key: 't:log', limit: 10 }]);
+      expect([...members!.slice(1)].sort()).toEqual(['x|1|buy', 'x|1|sell']);
+    });
+
+    it('replaces its stamp: one stamp, the last one written', async () => {
+      await store().appendLog(log('t:log', [{ score: 1, id: 'a' }], { stamp: 'first' }));
+      await store().appendLog(log('t:log', [{ score: 2, id: 'b' }], { stamp: 'second' }));
+      const [members] = await store().rangeMany([{ key: 't:log', limit: 10 }]);
+      expect(members).toEqual(['second', 't@2#b', 't@1#a']);
+    });
+
+    it('keeps only the maxMembers highest scores, counts only the members it kept, and forgets the ids it dropped', async () => {
+      await store().appendLog(log('t:log', [{ score: 10, id: 'a' }, { score: 11, id: 'b' }, { score: 12, id: 'c' }], { maxMembers: 3 }));
+      expect(await store().appendLog(log('t:log', [{ score: 1, id: 'old' }, { score: 13, id: 'd' }], { maxMembers: 3 }))).toBe(1);
+      const [members] = await store().rangeMany([{ key: 't:log', limit: 10 }]);
+      expect(members).toEqual(['stamp', 't@13#d', 't@12#c', 't@11#b']);
+      // `a` was dropped with its id: written again, it is new.
+      expect(await store().appendLog(log('t:log', [{ score: 14, member: 'a-again', id: 'a' }], { maxMembers: 3 }))).toBe(1);
+      const [after] = await store().rangeMany([{ key: 't:log', limit: 10 }]);
+      expect(after).toEqual(['stamp', 'a-again', 't@13#d', 't@12#c']);
+    });
+
+    it('expires the log and its ids after its TTL, refreshed by each append', async () => {
+      await store().appendLog(log('t:log', [{ score: 1, id: 'a' }], { ttlMs: 600 }));
+      await sleep(400);
+      await store().appendLog(log('t:log', [{ score: 2, id: 'b' }], { ttlMs: 600 }));
+      await sleep(400);
+      expect(await store().rangeMany([{ key: 't:log', limit: 10 }])).toEqual([['stamp', 't@2#b', 't@1#a']]);
+      await sleep(400);
+      expect(await store().rangeMany([{ key: 't:log', limit: 10 }])).toEqual([[]]);
+      // The ids went with it.
+      expect(await store().appendLog(log('t:log', [{ score: 1, id: 'a' }]))).toBe(1);
+    });
+
+    it('loses nothing and counts each member once when appenders run at once', async () => {
+      const appends = Array.from({ length: 10 }, (_, w) =>
+        store().appendLog(log('t:log', Array.from({ length: 20 }, (_, i) => ({ score: (w % 5) * 20 + i, id: `${(w % 5) * 20 + i}` })), { maxMembers: 1000 })),
+      );
+      const added = await Promise.all(appends);
+      expect(added.reduce((sum, n) => sum + n, 0)).toBe(100);
+      const [members] = await store().rangeMany([{ key: 't:log', limit: 1000 }]);
+      expect(members).toHaveLength(101);
+    });
+
+    it('writes under a fill lease only while the lease holds the token, and a write drops the lease', async () => {
+      await store().lease(['lease:{log}'], 'mine', 60_000);
+      expect(await store().appendLog(log('{log}', [{ score: 1, id: 'a' }], { lease: { key: 'lease:{log}', token: 'mine' } }))).toBe(1);
+      expect(await store().appendLog(log('{log}', [{ score: 2, id: 'b' }], { lease: { key: 'lease:{log}', token: 'theirs' } }))).toBe(-1);
+
+      await store().lease(['lease:{log2}'], 'mine', 60_000);
+      expect(await store().appendLog(log('{log2}', [{ score: 1, id: 'w' }], { lease: { key: 'lease:{log2}', drop: true } }))).toBe(1);
+      expect(await store().appendLog(log('{log2}', [{ score: 2, id: 'f' }], { lease: { key: 'lease:{log2}', token: 'mine' } }))).toBe(-1);
+
+      expect(await store().rangeMany([{ key: '{log}', limit: 10 }, { key: '{log2}', limit: 10 }])).toEqual([
+        ['stamp', 't@1#a'],
+        ['stamp', 't@1#w'],
+      ]);
+    });
+
+    it('leaves the key untouched when it holds a plain value', async () => {
+      await store().set('t:plain', 'value', 60_000);
+      await expect(store().appendLog(log('t:plain', [{ score: 1, id: 'a' }]))).rejects.toThrow();
+      expect(await store().getMany(['t:plain'])).toEqual(['value']);
+    });
+  });
+
+  describe('indexes', () => {
+    it('list the members whose entries live, for each index in order, [] for an absent index', async () => {
+      await store().set('t:a', 'A', 60_000, undefined, ref('a', 't:a'));
+      await store().set('t:b', 'B', 60_000, undefined, ref('b', 't:b'));
+      await store().set('t:x', 'X', 60_000, undefined, ref('x', 't:x', 'idx:{other}'));
+      expect(await indexedSorted(store(), ['idx:{other}', 'idx:{none}', 'idx:{k}'])).toEqual([['x'], [], ['a', 'b']]);
+      expect(await store().indexed([])).toEqual([]);
+    });
+
+    it('stop listing a member once its entry expires', async () => {
+      await store().set('t:a', 'A', 150, undefined, ref('a', 't:a'));
+      await store().set('t:b', 'B', 60_000, undefined, ref('b', 't:b'));
+      await sleep(250);
+      expect(await store().indexed(['idx:{k}'])).toEqual([['b']]);
+    });
+
+    it("follow each write's expiry, shorter or longer than the last", async () => {
+      await store().set('t:a', 'A', 60_000, undefined, ref('a', 't:a'));
+      await store().set('t:a', 'A', 150, undefined, ref('a', 't:a'));
+      await store().set('t:b', 'B', 150, undefined, ref('b', 't:b'));
+      await store().set('t:b', 'B', 60_000, undefined, ref('b', 't:b'));
+      await sleep(250);
+      expect(await store().indexed(['idx:{k}'])).toEqual([['b']]);
+    });
+
+    it('are written by setMany, fill, upsertSeries and appendLog', async () => {
+      await store().setMany([
+        { key: 't:a', value: 'A', ttlMs: 60_000, index: ref('a', 't:a') },
+        { key: 't:b', value: 'B', ttlMs: 150, index: ref('b', 't:b') },
+      ]);
+      await store().lease(['lease:{f}'], 'mine', 60_000);
+      await store().lease(['lease:{g}'], 'theirs', 60_000);
+      await store().fill([{ ...fillOf('{f}', 'F'), index: ref('f', '{f}') }, { ...fillOf('{g}', 'G'), index: ref('g', '{g}') }], 'mine');
+      await store().upsertSeries(series('t:s', [1, 2], { index: ref('s 1h', 't:s') }));
+      await store().appendLog(log('t:log', [{ score: 1, id: 'a' }], { index: ref('log', 't:log') }));
+      await sleep(250);
+      // `b` expired; `g`'s fill held no lease and stored nothing.
+      expect(await indexedSorted(store(), ['idx:{k}'])).toEqual([['a', 'f', 'log', 's 1h']]);
+    });
+
+    it('follow a series whose TTL a later write refreshes', async () => {
+      await store().upsertSeries(series('t:s', [1], { ttlMs: 500, index: ref('s', 't:s') }));
+      await sleep(300);
+      await store().upsertSeries(series('t:s', [2], { ttlMs: 500, index: ref('s', 't:s') }));
+      await sleep(300);
+      expect(await store().indexed(['idx:{k}'])).toEqual([['s']]);
+      await sleep(300);
+      expect(await store().indexed(['idx:{k}'])).toEqual([[]]);
+    });
+
+    it('lose the member of a deleted entry, and keep those whose entries live on', async () => {
+      await store().set('t:a', 'A', 60_000, undefined, ref('a', 't:a'));
+      await store().set('t:b', 'B', 60_000, undefined, ref('b', 't:b'));
+      await store().appendLog(log('t:log', [{ score: 1, id: 'x' }], { index: ref('log', 't:log', 'idx:{logs}') }));
+      expect(await store().delete(['t:a', 't:log'], [ref('a', 't:a'), ref('b', 't:b'), ref('log', 't:log', 'idx:{logs}')])).toEqual([true, true]);
+      expect(await store().indexed(['idx:{k}', 'idx:{logs}'])).toEqual([['b'], []]);
+      expect(await store().getMany(['t:b'])).toEqual(['B']);
+    });
+  });
+});
+
+describe('the redis store', () => {
+  it('stores every entry of setMany even when an index key holds something else, and puts that index right', async () => {
+    await redis.flushall();
+    const store = createRedisStore({ redis });
+    // The index is bookkeeping: a foreign value at an index key neither fails the write nor stays.
+    await redis.set('idx:{broken}', 'not an index');
+    await store.setMany([
+      { key: 't:a', value: 'A', ttlMs: 60_000, index: ref('a', 't:a') },
+      { key: 't:b', value: 'B', ttlMs: 60_000 },
+      { key: 't:c', value: 'C', ttlMs: 60_000, index: ref('c', 't:c', 'idx:{broken}') },
+    ]);
+    expect(await redis.mget('t:a', 't:b', 't:c')).toEqual(['A', 'B', 'C']);
+    expect(await store.indexed(['idx:{k}', 'idx:{broken}'])).toEqual([['a'], ['c']]);
   });
 });
 

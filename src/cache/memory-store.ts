@@ -1,12 +1,15 @@
 import { LRUCache } from 'lru-cache';
 import { CacheFullError } from './cache-full.js';
 import { heapBytesOf } from './heap-bytes.js';
-import type { CacheStore } from './store.js';
+import type { CacheStore, IndexRef, SetEntry } from './store.js';
 import { DEFAULTS } from '../defaults.js';
 
 type Entry =
   | { kind: 'value'; value: string; expiresAtMs: number }
-  | { kind: 'series'; members: Map<number, string>; expiresAtMs: number; bytes: number };
+  | { kind: 'series'; members: Map<number, string>; expiresAtMs: number; bytes: number }
+  // A log keeps its ids itself: the Redis store's separate ids hash is not needed here.
+  | { kind: 'log'; members: Map<string, number>; ids: Map<string, string>; expiresAtMs: number; bytes: number }
+  | { kind: 'index'; members: Map<string, number>; expiresAtMs: number; bytes: number };
 
 export interface MemoryStoreOptions {
   /**
@@ -70,6 +73,40 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
     if (bytes > maxBytes) throw new CacheFullError(maxBytes, bytes);
   }
 
+  /** Brings each index member in line with its entry, as the Redis store's INDEX script does. */
+  function reindex(refs: readonly IndexRef[]) {
+    const now = Date.now();
+    for (const indexKey of new Set(refs.map((ref) => ref.indexKey))) {
+      const existing = live(indexKey);
+      const members = new Map(existing?.kind === 'index' ? existing.members : []);
+      for (const { member, entryKey } of refs.filter((ref) => ref.indexKey === indexKey)) {
+        const entry = live(entryKey);
+        if (entry === undefined) members.delete(member);
+        else members.set(member, entry.expiresAtMs);
+      }
+      let bytes = 0;
+      let last = 0;
+      for (const [member, expiresAtMs] of members) {
+        if (expiresAtMs <= now) members.delete(member);
+        else {
+          bytes += MEMBER_OVERHEAD_BYTES + heapBytesOf(member);
+          last = Math.max(last, expiresAtMs);
+        }
+      }
+      if (members.size === 0) entries.delete(indexKey);
+      else put(indexKey, { kind: 'index', members, expiresAtMs: last, bytes });
+    }
+  }
+
+  function setMany(list: readonly SetEntry[]) {
+    const now = Date.now();
+    const writes = list.map(({ key, value, ttlMs }): [string, Entry] => [key, { kind: 'value', value, expiresAtMs: now + ttlMs }]);
+    checkFits(writes);
+    for (const [key, entry] of writes) put(key, entry);
+    for (const { leaseKey } of list) if (leaseKey !== undefined) entries.delete(leaseKey);
+    reindex(list.flatMap(({ index }) => (index === undefined ? [] : [index])));
+  }
+
   function wrongType(key: string): Error {
     return new Error(`WRONGTYPE ${key} holds a plain value, not a series`);
   }
@@ -86,6 +123,14 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
       return ranges.map(({ key, minScore = -Infinity, maxScore = Infinity, limit }) => {
         const entry = live(key);
         if (entry === undefined) return [];
+        if (entry.kind === 'log') {
+          // As ZRANGE BYSCORE REV orders them: by score, then by member, both descending.
+          return [...entry.members]
+            .filter(([, score]) => score >= minScore && score <= maxScore)
+            .sort(([a, x], [b, y]) => y - x || (a < b ? 1 : a > b ? -1 : 0))
+            .slice(0, limit)
+            .map(([member]) => member);
+        }
         if (entry.kind !== 'series') return null;
         const scores = [...entry.members.keys()].filter((s) => s >= minScore && s <= maxScore);
         return scores
@@ -95,11 +140,12 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
       });
     },
 
-    async set(key, value, ttlMs, leaseKey) {
-      const entry: Entry = { kind: 'value', value, expiresAtMs: Date.now() + ttlMs };
-      checkFits([[key, entry]]);
-      put(key, entry);
-      if (leaseKey !== undefined) entries.delete(leaseKey);
+    async set(key, value, ttlMs, leaseKey, index) {
+      setMany([{ key, value, ttlMs, leaseKey, index }]);
+    },
+
+    async setMany(list) {
+      setMany(list);
     },
 
     async lease(leaseKeys, token, ttlMs) {
@@ -111,13 +157,14 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
     },
 
     async fill(fills, token) {
-      return fills.map(({ key, leaseKey, value, ttlMs }) => {
+      return fills.map(({ key, leaseKey, value, ttlMs, index }) => {
         const lease = live(leaseKey);
         if (lease?.kind !== 'value' || lease.value !== token) return false;
         const entry: Entry = { kind: 'value', value, expiresAtMs: Date.now() + ttlMs };
         checkFits([[key, entry]]);
         put(key, entry);
         entries.delete(leaseKey);
+        if (index !== undefined) reindex([index]);
         announce(key);
         return true;
       });
@@ -136,7 +183,7 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
       });
     },
 
-    async upsertSeries({ key, latestKey, members, ttlMs, maxMembers, lease }) {
+    async upsertSeries({ key, latestKey, members, ttlMs, maxMembers, lease, index }) {
       if (members.length === 0) return 0;
       if (lease !== undefined && 'token' in lease) {
         const held = live(lease.key);
@@ -162,21 +209,74 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
       checkFits(writes);
       for (const [writeKey, entry] of writes) put(writeKey, entry);
       if (lease !== undefined) entries.delete(lease.key);
+      if (index !== undefined) reindex([index]);
       if (lease !== undefined && 'token' in lease) announce(key);
       return new Set(members.map((m) => m.score).filter((score) => series.has(score))).size;
     },
 
-    async delete(keys) {
-      return keys.map((key) => live(key) !== undefined && entries.delete(key));
+    async appendLog({ key, members, stamp, ttlMs, maxMembers, lease, index }) {
+      if (lease !== undefined && 'token' in lease) {
+        const held = live(lease.key);
+        if (held?.kind !== 'value' || held.value !== lease.token) return -1;
+      }
+      const existing = live(key);
+      if (existing !== undefined && existing.kind !== 'log') throw wrongType(key);
+      // Work on copies so that a failure part-way leaves the stored log untouched.
+      const log = new Map(existing?.members);
+      const ids = new Map(existing?.ids);
+      for (const [member, score] of log) if (score === Infinity) log.delete(member);
+      const added: string[] = [];
+      for (const { score, member, id } of members) {
+        const isNew = id != null ? !ids.has(id) : !log.has(member);
+        if (!isNew) continue;
+        if (id != null) ids.set(id, member);
+        log.set(member, score);
+        added.push(member);
+      }
+      if (log.size > maxMembers) {
+        const oldest = [...log].sort(([a, x], [b, y]) => x - y || (a < b ? -1 : a > b ? 1 : 0)).slice(0, log.size - maxMembers);
+        for (const [member] of oldest) log.delete(member);
+        for (const [id, member] of ids) if (!log.has(member)) ids.delete(id);
+      }
+      log.set(stamp, Infinity);
+      let bytes = 0;
+      for (const member of log.keys()) bytes += MEMBER_OVERHEAD_BYTES + heapBytesOf(member);
+      for (const id of ids.keys()) bytes += MEMBER_OVERHEAD_BYTES + heapBytesOf(id);
+      const entry: Entry = { kind: 'log', members: log, ids, expiresAtMs: Date.now() + ttlMs, bytes };
+      checkFits([[key, entry]]);
+      put(key, entry);
+      if (lease !== undefined) entries.delete(lease.key);
+      if (index !== undefined) reindex([index]);
+      if (lease !== undefined && 'token' in lease) announce(key);
+      return added.filter((member) => log.has(member)).length;
     },
 
-    async deleteByPrefix(prefix, counts = () => true) {
+    async delete(keys, index = []) {
+      const existed = keys.map((key) => live(key) !== undefined && entries.delete(key));
+      reindex(index);
+      return existed;
+    },
+
+    async indexed(indexKeys) {
+      const now = Date.now();
+      return indexKeys.map((indexKey) => {
+        const entry = live(indexKey);
+        if (entry?.kind !== 'index') return [];
+        return [...entry.members].filter(([, expiresAtMs]) => expiresAtMs > now).map(([member]) => member);
+      });
+    },
+
+    async deleteByPrefix(prefix, counts = () => true, indexOf = () => undefined) {
       let deleted = 0;
+      const refs: IndexRef[] = [];
       for (const key of [...entries.keys()]) {
         if (!key.startsWith(prefix)) continue;
         if (live(key) !== undefined && counts(key)) deleted += 1;
         entries.delete(key);
+        const ref = indexOf(key);
+        if (ref !== undefined) refs.push(ref);
       }
+      reindex(refs);
       return deleted;
     },
 
@@ -187,6 +287,11 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
         return;
       }
       if (entry?.kind === 'value' && entry.value === raw) entries.delete(key);
+      if (entry?.kind === 'log' && entry.members.has(raw)) {
+        const members = new Map(entry.members);
+        members.delete(raw);
+        put(key, { ...entry, members, bytes: entry.bytes - MEMBER_OVERHEAD_BYTES - heapBytesOf(raw) });
+      }
       if (entry?.kind === 'series') {
         const members = new Map([...entry.members].filter(([, member]) => member !== raw));
         if (members.size === entry.members.size) return;

@@ -1,6 +1,6 @@
 import { ReplyError, type ChainableCommander, type Redis, type Result } from 'ioredis';
 import { CacheUnavailableError } from './cache-unavailable.js';
-import type { CacheStore, SeriesRange } from './store.js';
+import type { CacheStore, IndexRef, SeriesRange } from './store.js';
 import { DEFAULTS } from '../defaults.js';
 
 declare module 'ioredis' {
@@ -10,6 +10,9 @@ declare module 'ioredis' {
     mdcUpsertSeries(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
     mdcDeleteBefore(numberOfKeys: number, ...keysThenDeadline: Array<string | number>): Result<number[] | null, Context>;
     mdcDiscard(key: string, ...raw: string[]): Result<number, Context>;
+    mdcSetManyBefore(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
+    mdcAppendLog(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
+    mdcIndex(numberOfKeys: number, ...keysThenMembers: string[]): Result<number, Context>;
   }
 }
 
@@ -64,6 +67,84 @@ for i = 5, #ARGV, 2 do
   kept = kept + redis.call('ZCOUNT', KEYS[1], ARGV[i], ARGV[i])
 end
 return kept
+`;
+
+// putTickers: every value or none. ARGV after the deadline: value, TTL and the KEYS position of its
+// lease (0 for none), for each KEYS entry up to ARGV[2].
+const SET_MANY_BEFORE = `${NOW_MS}
+if nowMs > tonumber(ARGV[1]) then return 0 end
+for i = 1, tonumber(ARGV[2]) do
+  local at = 3 + (i - 1) * 3
+  redis.call('SET', KEYS[i], ARGV[at], 'PX', ARGV[at + 1])
+  local lease = tonumber(ARGV[at + 2])
+  if lease > 0 then redis.call('DEL', KEYS[lease]) end
+end
+return 1
+`;
+
+// Trades: appended whole or not at all, so that concurrent appenders lose nothing. A member with an
+// id (ARGV[i + 2] not empty) is new when the ids hash (KEYS[2]) does not hold its id (field
+// 'i:<id>'); without one, when the log does not hold the member itself. The hash also maps each
+// member to its id ('m:<member>'), so that trimming forgets the ids of what it drops without
+// reading members, which stay opaque. The stamp sits alone at +inf, outside the count.
+// KEYS[3] is the log's fill lease, as for UPSERT_SERIES.
+const APPEND_LOG = `${NOW_MS}
+if nowMs > tonumber(ARGV[3]) then return -1 end
+if KEYS[3] and ARGV[4] ~= 'drop' then
+  if redis.call('GET', KEYS[3]) ~= ARGV[4] then return -2 end
+end
+if KEYS[3] then redis.call('DEL', KEYS[3]) end
+local added = {}
+for i = 6, #ARGV, 3 do
+  local member, id = ARGV[i + 1], ARGV[i + 2]
+  local new
+  if id ~= '' then
+    new = redis.call('HSETNX', KEYS[2], 'i:' .. id, '1') == 1
+    if new then redis.call('HSET', KEYS[2], 'm:' .. member, id) end
+  else
+    new = not redis.call('ZSCORE', KEYS[1], member)
+  end
+  if new then
+    redis.call('ZADD', KEYS[1], ARGV[i], member)
+    added[#added + 1] = member
+  end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '+inf', '+inf')
+local size, maxMembers = redis.call('ZCARD', KEYS[1]), tonumber(ARGV[2])
+if size > maxMembers then
+  for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, size - maxMembers - 1)) do
+    local id = redis.call('HGET', KEYS[2], 'm:' .. member)
+    if id then redis.call('HDEL', KEYS[2], 'i:' .. id, 'm:' .. member) end
+  end
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, size - maxMembers - 1)
+end
+redis.call('ZADD', KEYS[1], '+inf', ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+local kept = 0
+for _, member in ipairs(added) do
+  if redis.call('ZSCORE', KEYS[1], member) then kept = kept + 1 end
+end
+return kept
+`;
+
+// The symbols index: each member (ARGV[i]) scores the expiry of its entry (KEYS[i + 1]) as it is
+// now, after the write or delete it follows, or leaves the index when the entry is gone; members
+// whose entries expired are pruned, and the index expires with its last entry.
+const INDEX = `${NOW_MS}
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind ~= 'zset' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
+for i, member in ipairs(ARGV) do
+  local ttl = redis.call('PTTL', KEYS[i + 1])
+  if ttl == -2 then redis.call('ZREM', KEYS[1], member)
+  elseif ttl == -1 then redis.call('ZADD', KEYS[1], '+inf', member)
+  else redis.call('ZADD', KEYS[1], nowMs + ttl, member) end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. nowMs)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
+if last == nil then return 0 end
+if last == 'inf' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last))) end
+return 1
 `;
 
 const DELETE_BEFORE = `${NOW_MS}
@@ -148,6 +229,9 @@ export function createRedisStore({
   redis.defineCommand('mdcUpsertSeries', { lua: UPSERT_SERIES });
   redis.defineCommand('mdcDeleteBefore', { lua: DELETE_BEFORE });
   redis.defineCommand('mdcDiscard', { numberOfKeys: 1, lua: DISCARD });
+  redis.defineCommand('mdcSetManyBefore', { lua: SET_MANY_BEFORE });
+  redis.defineCommand('mdcAppendLog', { lua: APPEND_LOG });
+  redis.defineCommand('mdcIndex', { lua: INDEX });
 
   // Deadlines are in Redis's clock; this is its offset from ours, measured at each connection.
   let clockOffsetMs = 0;
@@ -196,9 +280,32 @@ export function createRedisStore({
       });
     },
 
-    async set(key, value, ttlMs, leaseKey) {
+    async set(key, value, ttlMs, leaseKey, index) {
       const keys = leaseKey === undefined ? [key] : [key, leaseKey];
-      applied(await write((deadlineMs) => redis.mdcSetBefore(keys.length, ...keys, value, ttlMs, deadlineMs)), 'the write');
+      if (index === undefined) {
+        applied(await write((deadlineMs) => redis.mdcSetBefore(keys.length, ...keys, value, ttlMs, deadlineMs)), 'the write');
+        return;
+      }
+      const [stored] = await write(async (deadlineMs) => {
+        const pipeline = redis.pipeline().mdcSetBefore(keys.length, ...keys, value, ttlMs, deadlineMs);
+        return withIndex(pipeline, 1, [index]);
+      });
+      applied(stored as number, 'the write');
+    },
+
+    async setMany(entries) {
+      if (entries.length === 0) return;
+      const keys = entries.map(({ key }) => key);
+      const args: Array<string | number> = [];
+      for (const { value, ttlMs, leaseKey } of entries) {
+        if (leaseKey !== undefined) keys.push(leaseKey);
+        args.push(value, ttlMs, leaseKey === undefined ? 0 : keys.length);
+      }
+      const [stored] = await write(async (deadlineMs) => {
+        const pipeline = redis.pipeline().mdcSetManyBefore(keys.length, ...keys, deadlineMs, entries.length, ...args);
+        return withIndex(pipeline, 1, indexRefsOf(entries));
+      });
+      applied(stored as number, 'the write');
     },
 
     async lease(leaseKeys, token, ttlMs) {
@@ -215,32 +322,62 @@ export function createRedisStore({
       return write(async () => {
         const pipeline = redis.pipeline();
         for (const { key, leaseKey, value, ttlMs } of entries) pipeline.mdcFill(key, leaseKey, token, value, ttlMs, fillChannel);
-        return resultsOf(await pipeline.exec()).map((stored) => stored === 1);
+        return (await withIndex(pipeline, entries.length, indexRefsOf(entries))).map((stored) => stored === 1);
       });
     },
 
     awaitFill: (key, ms) => fills.wait(key, ms),
 
-    async upsertSeries({ key, latestKey, members, ttlMs, maxMembers, lease }) {
+    async upsertSeries({ key, latestKey, members, ttlMs, maxMembers, lease, index }) {
       if (members.length === 0) return 0;
       const pairs = members.flatMap(({ score, member }) => [score, member]);
       const keys = lease === undefined ? [key, latestKey] : [key, latestKey, lease.key];
       const mode = lease === undefined ? '' : 'drop' in lease ? 'drop' : lease.token;
-      const kept = await write((deadlineMs) => redis.mdcUpsertSeries(keys.length, ...keys, ttlMs, maxMembers, deadlineMs, mode, ...pairs));
+      const [kept] = await write(async (deadlineMs) => {
+        const pipeline = redis.pipeline().mdcUpsertSeries(keys.length, ...keys, ttlMs, maxMembers, deadlineMs, mode, ...pairs);
+        return (await withIndex(pipeline, 1, index === undefined ? [] : [index])) as number[];
+      });
       if (kept === -1) throw tooLate('the bar write');
       if (kept === -2) return -1;
       // A fill: processes waiting for this series read it again now.
       if (lease !== undefined && 'token' in lease) await redis.publish(fillChannel, key).catch(() => {});
-      return kept;
+      return kept!;
     },
 
-    async delete(keys) {
+    async appendLog({ key, idsKey, members, stamp, ttlMs, maxMembers, lease, index }) {
+      const keys = lease === undefined ? [key, idsKey] : [key, idsKey, lease.key];
+      const mode = lease === undefined ? '' : 'drop' in lease ? 'drop' : lease.token;
+      const triples = members.flatMap(({ score, member, id }) => [score, member, id ?? '']);
+      const [kept] = await write(async (deadlineMs) => {
+        const pipeline = redis.pipeline().mdcAppendLog(keys.length, ...keys, ttlMs, maxMembers, deadlineMs, mode, stamp, ...triples);
+        return (await withIndex(pipeline, 1, index === undefined ? [] : [index])) as number[];
+      });
+      if (kept === -1) throw tooLate('the trades write');
+      if (kept === -2) return -1;
+      if (lease !== undefined && 'token' in lease) await redis.publish(fillChannel, key).catch(() => {});
+      return kept!;
+    },
+
+    async delete(keys, index = []) {
       if (keys.length === 0) return [];
-      const existed = applied(await write((deadlineMs) => redis.mdcDeleteBefore(keys.length, ...keys, deadlineMs)), 'the delete');
-      return existed.map((deleted) => deleted === 1);
+      const [existed] = await write(async (deadlineMs) => {
+        const pipeline = redis.pipeline().mdcDeleteBefore(keys.length, ...keys, deadlineMs);
+        return (await withIndex(pipeline, 1, index)) as Array<number[] | null>;
+      });
+      return applied(existed!, 'the delete').map((deleted) => deleted === 1);
     },
 
-    async deleteByPrefix(prefix, counts = () => true) {
+    async indexed(indexKeys) {
+      if (indexKeys.length === 0) return [];
+      const nowMs = Date.now() + clockOffsetMs;
+      return read(async () => {
+        const pipeline = redis.pipeline();
+        for (const indexKey of indexKeys) pipeline.zrange(indexKey, `(${nowMs}`, '+inf', 'BYSCORE');
+        return resultsOf(await pipeline.exec()) as string[][];
+      });
+    },
+
+    async deleteByPrefix(prefix, counts = () => true, indexOf = () => undefined) {
       let deleted = 0;
       let cursor = '0';
       do {
@@ -252,7 +389,8 @@ export function createRedisStore({
         const results = await write(async () => {
           const pipeline = redis.pipeline();
           for (const key of keys) pipeline.unlink(key);
-          return resultsOf(await pipeline.exec()) as number[];
+          const refs = keys.flatMap((key) => indexOf(key) ?? []);
+          return (await withIndex(pipeline, keys.length, refs)) as number[];
         });
         results.forEach((removed, i) => {
           if (removed === 1 && counts(keys[i]!)) deleted += 1;
@@ -267,6 +405,26 @@ export function createRedisStore({
 
     async close() {},
   };
+}
+
+/**
+ * Runs `pipeline` (its first `count` commands, a write or delete) followed by the index updates of
+ * `refs`, one script per index, in one round trip; resolves to the replies of its own commands,
+ * failing on the first error among them. The index updates cannot fail the write: the index is
+ * bookkeeping, and what it says of an entry is put right by the next write of that entry.
+ */
+async function withIndex(pipeline: ChainableCommander, count: number, refs: readonly IndexRef[]): Promise<unknown[]> {
+  const byIndex = new Map<string, IndexRef[]>();
+  for (const ref of refs) byIndex.set(ref.indexKey, [...(byIndex.get(ref.indexKey) ?? []), ref]);
+  for (const [indexKey, group] of byIndex) {
+    pipeline.mdcIndex(group.length + 1, indexKey, ...group.map(({ entryKey }) => entryKey), ...group.map(({ member }) => member));
+  }
+  const replies = await pipeline.exec();
+  return resultsOf(replies === null ? null : replies.slice(0, count));
+}
+
+function indexRefsOf(entries: ReadonlyArray<{ index?: IndexRef }>): IndexRef[] {
+  return entries.flatMap(({ index }) => (index === undefined ? [] : [index]));
 }
 
 /**

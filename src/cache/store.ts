@@ -19,7 +19,13 @@ export interface CacheStore {
    * Stores `value` under `key`, expiring after `ttlMs` milliseconds. With `leaseKey`, drops that
    * fill lease in the same step: a fill already in flight then stores nothing, and the write wins.
    */
-  set(key: string, value: string, ttlMs: number, leaseKey?: string): Promise<void>;
+  set(key: string, value: string, ttlMs: number, leaseKey?: string, index?: IndexRef): Promise<void>;
+
+  /**
+   * Stores every entry as `set` does, all or none, in one round trip whatever their number (an
+   * error stores none of them).
+   */
+  setMany(entries: readonly SetEntry[]): Promise<void>;
 
   /**
    * Takes each fill lease no one holds (`SET NX PX`), for `ttlMs`, in one round trip: resolves to
@@ -46,14 +52,34 @@ export interface CacheStore {
    */
   upsertSeries(write: SeriesWrite): Promise<number>;
 
-  /** Deletes `keys` atomically; resolves to whether each one existed, in order. */
-  delete(keys: readonly string[]): Promise<boolean[]>;
+  /**
+   * Appends members to a log (a sorted set in which several members may share a score: trades),
+   * skipping each whose `id` the log already holds or, without an id, whose member it already
+   * holds; keeps only the `maxMembers` highest scores (and forgets the ids of those it drops);
+   * replaces the log's stamp (its one member at score +inf); refreshes the TTL of the log and its
+   * ids. Atomic: concurrent appenders interleave whole calls. Resolves to how many of the given
+   * members are new and kept (-1, and no write, for a fill whose lease is gone).
+   */
+  appendLog(write: LogWrite): Promise<number>;
+
+  /**
+   * Deletes `keys` atomically; resolves to whether each one existed, in order. Then brings each
+   * `index` entry in line with its entry, in the same round trip.
+   */
+  delete(keys: readonly string[], index?: readonly IndexRef[]): Promise<boolean[]>;
+
+  /**
+   * The members of each index whose entries have not expired, in one round trip: never a walk of
+   * the keyspace.
+   */
+  indexed(indexKeys: readonly string[]): Promise<string[][]>;
 
   /**
    * Deletes every key that starts with `prefix`, in batches (an admin operation: on Redis it walks
-   * the keyspace with `SCAN`). Resolves to how many deleted keys `counts(key)` accepts.
+   * the keyspace with `SCAN`). Resolves to how many deleted keys `counts(key)` accepts. Each deleted
+   * key `indexOf` places in an index is brought in line there, in the same round trip as its delete.
    */
-  deleteByPrefix(prefix: string, counts?: (key: string) => boolean): Promise<number>;
+  deleteByPrefix(prefix: string, counts?: (key: string) => boolean, indexOf?: (key: string) => IndexRef | undefined): Promise<number>;
 
   /**
    * Removes a value that could not be decoded: a plain value only if it is still `raw`, a series
@@ -71,6 +97,43 @@ export interface FillEntry {
   leaseKey: string;
   value: string;
   ttlMs: number;
+  index?: IndexRef;
+}
+
+export interface SetEntry {
+  key: string;
+  value: string;
+  ttlMs: number;
+  /** The key's fill lease, dropped with the write (see `set`). */
+  leaseKey?: string;
+  index?: IndexRef;
+}
+
+/**
+ * A member of an index of what is cached (the symbols index): after each write or delete of
+ * `entryKey`, the store makes `member` of the sorted set `indexKey` score the entry's expiry (its
+ * remaining TTL, read in the same round trip, so concurrent writers cannot leave it wrong), or
+ * removes it when the entry is gone. Members whose entries have expired are never listed and are
+ * pruned as the index is written.
+ */
+export interface IndexRef {
+  indexKey: string;
+  member: string;
+  entryKey: string;
+}
+
+export interface LogWrite {
+  key: string;
+  /** The hash of the ids the log holds (and of the member of each), in the log's hash tag. */
+  idsKey: string;
+  members: ReadonlyArray<{ score: number; member: string; id?: string | null }>;
+  /** The log's stamp, stored at score +inf: its freshness, read with its newest members. */
+  stamp: string;
+  ttlMs: number;
+  maxMembers: number;
+  /** As for `SeriesWrite`. */
+  lease?: { key: string; drop: true } | { key: string; token: string };
+  index?: IndexRef;
 }
 
 export interface SeriesRange {
@@ -79,6 +142,11 @@ export interface SeriesRange {
   minScore?: number;
   maxScore?: number;
   limit: number;
+  /**
+   * The range is of a log (trades): its first member is the log's stamp, which the loaders take
+   * off (and judge its freshness by); `limit` counts it.
+   */
+  log?: boolean;
 }
 
 export interface SeriesWrite {
@@ -93,4 +161,5 @@ export interface SeriesWrite {
    * writes nothing and resolves to -1.
    */
   lease?: { key: string; drop: true } | { key: string; token: string };
+  index?: IndexRef;
 }

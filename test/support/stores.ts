@@ -8,7 +8,10 @@ export interface RecordedCall {
   args: unknown[];
 }
 
-/** Each method of `inner`, wrapped by `wrap`. */
+/**
+ * Each method of `inner` (every one of the contract: `setMany`, `appendLog` and `indexed` as much
+ * as `getMany`), wrapped by `wrap`.
+ */
 function wrapEach(inner: CacheStore, wrap: (method: keyof CacheStore, call: (...args: unknown[]) => Promise<unknown>) => (...args: unknown[]) => Promise<unknown>) {
   const methods = Object.entries(inner) as Array<[keyof CacheStore, (...args: unknown[]) => Promise<unknown>]>;
   return Object.fromEntries(methods.map(([method, call]) => [method, wrap(method, call)])) as unknown as CacheStore;
@@ -47,9 +50,9 @@ export function interruptible(inner: CacheStore) {
 }
 
 /**
- * A store whose reads, while held, go to the inner store and come back as usual but reach their
- * caller only once released: a read that Redis answered before an invalidation ran, delivered
- * after it, every time.
+ * A store whose reads (`getMany`, `rangeMany`, `indexed`), while held, go to the inner store and
+ * come back as usual but reach their caller only once released: a read that Redis answered before
+ * an invalidation ran, delivered after it, every time.
  */
 export function holdingReads(inner: CacheStore) {
   let gate: Promise<void> | undefined;
@@ -68,7 +71,7 @@ export function holdingReads(inner: CacheStore) {
       }
       return answer;
     };
-  const store: CacheStore = { ...inner, getMany: held(inner.getMany), rangeMany: held(inner.rangeMany) };
+  const store: CacheStore = { ...inner, getMany: held(inner.getMany), rangeMany: held(inner.rangeMany), indexed: held(inner.indexed) };
   return {
     store,
     hold: () => void (gate = new Promise((resolve) => (open = resolve))),
