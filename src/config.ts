@@ -15,6 +15,7 @@ export interface Config {
   readonly writerToken: string | undefined;
   readonly adminToken: string | undefined;
   readonly barsMaxPerSeries: number;
+  readonly tradesMaxPerSymbol: number;
   readonly memoryMaxKeys: number;
   /** Bytes the in-memory store may hold, as it counts a value's cost in memory. */
   readonly memoryMaxBytes: number;
@@ -200,6 +201,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     writerToken,
     adminToken,
     barsMaxPerSeries: integer('BARS_MAX_PER_SERIES', DEFAULTS.cache.barsMaxPerSeries, 1, 1_000_000),
+    tradesMaxPerSymbol: integer('TRADES_MAX_PER_SYMBOL', DEFAULTS.cache.tradesMaxPerSymbol, 1, 100_000),
     memoryMaxKeys: integer('MEMORY_MAX_KEYS', DEFAULTS.cache.memoryMaxKeys, 1, 100_000_000),
     memoryMaxBytes: integer('MEMORY_MAX_BYTES', DEFAULTS.cache.memoryMaxBytes, 1024 * 1024, 64 * 1024 * 1024 * 1024),
     ttlSeconds: Object.freeze({
@@ -208,6 +210,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       fearGreed: ttl('TTL_FEAR_GREED_SECONDS', DEFAULTS.ttlSeconds.fearGreed),
       bars: ttl('TTL_BARS_SECONDS', DEFAULTS.ttlSeconds.bars),
       llmAnalysis: ttl('TTL_LLM_ANALYSIS_SECONDS', DEFAULTS.ttlSeconds.llmAnalysis),
+      orderBook: ttl('TTL_ORDER_BOOK_SECONDS', DEFAULTS.ttlSeconds.orderBook),
+      trades: ttl('TTL_TRADES_SECONDS', DEFAULTS.ttlSeconds.trades),
     }),
     logLevel,
     production,
@@ -262,6 +266,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       fearGreed: grace('GRACE_FEAR_GREED_SECONDS', DEFAULTS.graceSeconds.fearGreed),
       bars: grace('GRACE_BARS_SECONDS', DEFAULTS.graceSeconds.bars),
       llmAnalysis: grace('GRACE_LLM_ANALYSIS_SECONDS', DEFAULTS.graceSeconds.llmAnalysis),
+      orderBook: grace('GRACE_ORDER_BOOK_SECONDS', DEFAULTS.graceSeconds.orderBook),
+      trades: grace('GRACE_TRADES_SECONDS', DEFAULTS.graceSeconds.trades),
     }),
   });
 }

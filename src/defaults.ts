@@ -46,6 +46,8 @@ export const DEFAULTS = Object.freeze({
     fearGreed: 300,
     bars: 86_400,
     llmAnalysis: 21_600,
+    orderBook: 5,
+    trades: 10,
   }),
   /**
    * How long past its TTL a value may still be served, marked stale: while one refresh runs, or
@@ -57,6 +59,8 @@ export const DEFAULTS = Object.freeze({
     fearGreed: 3600,
     bars: 3600,
     llmAnalysis: 86_400,
+    orderBook: 10,
+    trades: 20,
   }),
   /** Read-through from upstream sources (src/sources, src/read/fill). */
   upstream: Object.freeze({
@@ -76,6 +80,8 @@ export const DEFAULTS = Object.freeze({
     leaseSlackMs: 2000,
     /** How often, at most, the open (still changing) candle of a series is fetched again. */
     openBarTtlSeconds: 5,
+    /** Levels a side an order book filled from the exchange holds (what `depth` can serve of it). */
+    orderBookDepth: 100,
   }),
   /** What one field may ask for or write (fixed: not configurable). */
   fields: Object.freeze({
@@ -91,11 +97,21 @@ export const DEFAULTS = Object.freeze({
     warmBars: 500,
     /** The longest `input` `analyze` sends a model, in characters. */
     maxAnalysisInputLength: 100_000,
+    orderBookDepth: 20,
+    maxOrderBookDepth: 1000,
+    maxOrderBookLevels: 5000,
+    tradesLimit: 100,
+    maxTradesLimit: 1000,
+    maxTradesPerWrite: 5000,
+    maxTickersPerWrite: 500,
+    /** The longest trade id, in characters. */
+    maxTradeIdLength: 128,
   }),
   cache: Object.freeze({
     namespace: 'mdc',
     version: 'v1',
     barsMaxPerSeries: 5000,
+    tradesMaxPerSymbol: 1000,
     memoryMaxKeys: 100_000,
     memoryMaxBytes: 64 * 1024 * 1024,
     staleTierMaxBytes: 16 * 1024 * 1024,

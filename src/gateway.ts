@@ -47,14 +47,15 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
   const keys = createKeyLayout(config);
   const tier = createStaleTier({ maxBytes: config.staleTierMaxBytes, maxAgeMs: config.staleMaxAgeSeconds * 1000 });
   const sources = createSources(config.sources, logger);
-  const { ticker, fundingRate, fearGreed } = config.graceSeconds;
+  const { ticker, fundingRate, fearGreed, orderBook, trades } = config.graceSeconds;
   const cache = createMarketCache({
     store,
     tier,
     keys,
     ttl: config.ttlSeconds,
-    graceSeconds: { ...(sources.exchange && { ticker, fundingRate }), ...(sources.fearGreed && { fearGreed }) },
+    graceSeconds: { ...(sources.exchange && { ticker, fundingRate, orderBook, trades }), ...(sources.fearGreed && { fearGreed }) },
     barsMaxPerSeries: config.barsMaxPerSeries,
+    tradesMaxPerSymbol: config.tradesMaxPerSymbol,
   });
   const filler =
     sources.exchange || sources.fearGreed
@@ -67,6 +68,7 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
           negativeTtlMs: config.sources.negativeTtlSeconds * 1000,
           leaseMs: config.sources.timeoutMs + DEFAULTS.upstream.leaseSlackMs,
           barsMaxPerSeries: config.barsMaxPerSeries,
+          tradesMaxPerSymbol: config.tradesMaxPerSymbol,
           openBarTtlMs: config.sources.openBarTtlSeconds * 1000,
           logger,
         })

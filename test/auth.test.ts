@@ -29,6 +29,15 @@ const MUTATIONS: Record<string, { role: 'writer' | 'admin'; document: string; fr
     role: 'writer',
     document: `mutation { putLlmAnalysis(analysisType: "sentiment", inputHash: "${HASH}", result: { score: -1 }) { inputHash } }`,
   },
+  putTickers: { role: 'writer', document: 'mutation { putTickers(tickers: [{ symbol: "BTC/USDT", last: 2 }, { symbol: "ETH/USDT", last: 3 }]) }' },
+  putOrderBook: {
+    role: 'writer',
+    document: 'mutation { putOrderBook(orderBook: { symbol: "BTC/USDT", bids: [{ price: 1, amount: 1 }], asks: [{ price: 2, amount: 1 }] }) { symbol } }',
+  },
+  putTrades: { role: 'writer', document: 'mutation { putTrades(symbol: "BTC/USDT", trades: [{ time: "2026-01-01T00:00:00Z", price: 1, amount: 1 }]) }' },
+  invalidateOrderBook: { role: 'admin', document: 'mutation { invalidateOrderBook(symbol: "BTC/USDT") { deleted } }' },
+  invalidateTrades: { role: 'admin', document: 'mutation { invalidateTrades(symbol: "BTC/USDT") { deleted } }' },
+  invalidateKind: { role: 'admin', document: 'mutation { invalidateKind(kind: TICKER) { deleted } }' },
   invalidateBars: { role: 'admin', document: 'mutation { invalidateBars(symbol: "BTC/USDT") { deleted } }' },
   invalidateTicker: { role: 'admin', document: 'mutation { invalidateTicker(symbol: "BTC/USDT") { deleted } }' },
   invalidateFundingRate: { role: 'admin', document: 'mutation { invalidateFundingRate(symbol: "BTC/USDT:USDT") { deleted } }' },
@@ -51,6 +60,9 @@ const QUERIES = [
   '{ fundingRate(symbol: "BTC/USDT:USDT") { rate } }',
   '{ fearGreed { value } }',
   `{ llmAnalysis(analysisType: "sentiment", inputHash: "${HASH}") { result } }`,
+  '{ orderBook(symbol: "BTC/USDT") { bids { price } } }',
+  '{ trades(symbol: "BTC/USDT") { price } }',
+  '{ symbols { symbol kinds } }',
 ];
 
 const MALFORMED = 'an Authorization header that is not "Bearer <token>"';

@@ -2,7 +2,7 @@ import { exchanges } from 'ccxt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createExchangeSource, replaceApiOrigin } from '../src/sources/exchange.js';
 import { UpstreamError } from '../src/sources/source.js';
-import { SERVER_TIME_MS, startBinanceServer, syntheticBars, type BinanceServer } from './support/binance-server.js';
+import { SERVER_TIME_MS, startBinanceServer, syntheticBars, type BinanceServer, type TradeRow } from './support/binance-server.js';
 
 /**
  * The exchange source through the real ccxt, against a Binance REST server on loopback that
@@ -23,6 +23,10 @@ afterEach(() => {
 const TICKERS = '/api/v3/ticker/24hr';
 const KLINES = '/api/v3/klines';
 const PREMIUM_INDEX = '/fapi/v1/premiumIndex';
+const DEPTH = '/api/v3/depth';
+const FUTURES_DEPTH = '/fapi/v1/depth';
+const AGG_TRADES = '/api/v3/aggTrades';
+const FUTURES_AGG_TRADES = '/fapi/v1/aggTrades';
 const MINUTE_MS = 60_000;
 
 function binance({ timeoutMs = 2_000 } = {}) {
@@ -237,6 +241,171 @@ describe('bars', () => {
     const error = await upstreamError(okx.fetchBars('BTC/USDT', '8h', { limit: 10 }, patient()));
     expect(error.message).toMatch(/^exchange: okx offers no 8h bars \(its timeframes: 1m, 3m/);
     expect(server.calls()).toBe(0);
+  });
+});
+
+describe('order books', () => {
+  /** The `limit` of each request to `path`, as sent. */
+  const limitsSent = (path: string) => server.queries(path).map((query) => query.get('limit'));
+
+  it('maps a spot book: levels as numbers, bids highest first, asks lowest first, at most depth, timed now', async () => {
+    server.setBook('BTCUSDT', {
+      bids: [['64999.99', '1.5'], ['64999.98', '0'], ['64999.97', '2']],
+      asks: [['65000.01', '0.25'], ['65000.02', '3.00000000'], ['65000.03', '1']],
+    });
+    const before = Date.now();
+    const book = await binance().fetchOrderBook('BTC/USDT', 2, patient());
+
+    expect(book).toEqual({
+      symbol: 'BTC/USDT',
+      bids: [{ price: 64999.99, amount: 1.5 }, { price: 64999.98, amount: 0 }],
+      asks: [{ price: 65000.01, amount: 0.25 }, { price: 65000.02, amount: 3 }],
+      time: expect.any(Date),
+    });
+    // Binance's spot depth carries no time: the book is as of its arrival.
+    expect(book?.time.getTime()).toBeGreaterThanOrEqual(before);
+    expect(book?.time.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(server.calls(DEPTH, 'BTCUSDT')).toBe(1);
+    expect(limitsSent(DEPTH)).toEqual(['2']);
+  });
+
+  it("asks a perpetual for the smallest depth Binance futures accepts, trims to depth, and takes the book's time", async () => {
+    const book = await binance().fetchOrderBook('BTC/USDT:USDT', 7, patient());
+
+    expect(limitsSent(FUTURES_DEPTH)).toEqual(['10']);
+    expect(book?.bids.map((level) => level.price)).toEqual([1, 2, 3, 4, 5, 6, 7].map((i) => 65_000 - i / 100));
+    expect(book?.asks.map((level) => level.price)).toEqual([1, 2, 3, 4, 5, 6, 7].map((i) => 65_000 + i / 100));
+    expect(book?.time).toEqual(new Date(SERVER_TIME_MS));
+  });
+
+  it('asks a perpetual for 1000 levels, its most, for a deeper book', async () => {
+    const book = await binance().fetchOrderBook('ETH/USDT:USDT', 1_500, patient());
+    expect(limitsSent(FUTURES_DEPTH)).toEqual(['1000']);
+    expect(book?.bids).toHaveLength(1_000);
+    expect(book?.asks).toHaveLength(1_000);
+  });
+
+  it('serves a book with an empty side', async () => {
+    server.setBook('SOLUSDT', { bids: [], asks: [['150.01', '4']] });
+    const book = await binance().fetchOrderBook('SOL/USDT', 10, patient());
+    expect(book).toMatchObject({ bids: [], asks: [{ price: 150.01, amount: 4 }] });
+  });
+
+  it('is null for an unlisted symbol, without asking', async () => {
+    const source = binance();
+    expect(await source.fetchOrderBook('NOPE/USDT', 10, patient())).toBeNull();
+    expect(await source.fetchOrderBook('SOL/USDT:USDT', 10, patient())).toBeNull();
+    expect(server.calls(DEPTH) + server.calls(FUTURES_DEPTH)).toBe(0);
+  });
+
+  it('refuses a crossed book', async () => {
+    server.setBook('BTCUSDT', { bids: [['65000', '1'], ['64990', '1']], asks: [['64999.5', '1']] });
+    const error = await upstreamError(binance().fetchOrderBook('BTC/USDT', 10, patient()));
+    expect(error.message).toBe('exchange: malformed order book for BTC/USDT: crossed, best bid 65000 >= best ask 64999.5');
+  });
+
+  it.each([
+    ['a zero price', { bids: [['64999', '1'], ['0', '1']], asks: [] }, 'bids[1] price is 0'],
+    ['a negative price', { bids: [], asks: [['-1', '1'], ['65001', '1']] }, 'asks[0] price is -1'],
+    ['a negative amount', { bids: [['64999', '-0.5']], asks: [['65001', '1']] }, 'bids[0] amount is -0.5'],
+    ['a price listed twice', { bids: [['64999', '1'], ['64999', '2']], asks: [] }, 'bids list the price 64999 twice'],
+  ] as const)('refuses %s', async (_, book, problem) => {
+    server.setBook('BTCUSDT', book);
+    const error = await upstreamError(binance().fetchOrderBook('BTC/USDT', 10, patient()));
+    expect(error.message).toBe(`exchange: malformed order book for BTC/USDT: ${problem}`);
+  });
+
+  it('refuses a price listed twice beyond the depth asked', async () => {
+    server.setBook('BTCUSDT', { bids: [['64999', '1'], ['64998', '1'], ['64998', '3']], asks: [['65001', '1']] });
+    const error = await upstreamError(binance().fetchOrderBook('BTC/USDT:USDT', 2, patient()));
+    expect(error.message).toBe('exchange: malformed order book for BTC/USDT:USDT: bids list the price 64998 twice');
+  });
+
+  it('refuses a level without an amount, and a price that is not a number', async () => {
+    const source = binance();
+    server.mode({ garbage: JSON.stringify({ lastUpdateId: 1, bids: [['64999']], asks: [] }) }, DEPTH);
+    const noAmount = await upstreamError(source.fetchOrderBook('BTC/USDT', 10, patient()));
+    expect(noAmount.message).toBe('exchange: malformed order book for BTC/USDT: bids[0] amount is missing');
+
+    server.setBook('ETHUSDT', { bids: [['abc', '1']], asks: [] });
+    server.mode({}, DEPTH);
+    const notANumber = await upstreamError(source.fetchOrderBook('ETH/USDT', 10, patient()));
+    expect(notANumber.message).toBe('exchange: malformed order book for ETH/USDT: bids[0] price is missing');
+  });
+
+  it("serves levels Binance sent out of order in order: ccxt sorts each side before the source sees it", async () => {
+    server.setBook('BTCUSDT', { bids: [['64990', '1'], ['64999', '2']], asks: [['65010', '1'], ['65001', '2']] });
+    const book = await binance().fetchOrderBook('BTC/USDT', 10, patient());
+    expect(book?.bids.map((level) => level.price)).toEqual([64_999, 64_990]);
+    expect(book?.asks.map((level) => level.price)).toEqual([65_001, 65_010]);
+  });
+});
+
+describe('trades', () => {
+  const at = SERVER_TIME_MS - 60_000;
+  /** `count` trades a second apart from `at`, ids from 1, the taker buying on even ids. */
+  const tradeRows = (count: number): TradeRow[] =>
+    Array.from({ length: count }, (_, i) => ({ id: i + 1, price: 65_000 + i, qty: '0.01', time: at + i * 1_000, isBuyerMaker: i % 2 === 0 }));
+
+  it("maps Binance's aggregate trades newest first, with their ids and the taker's side", async () => {
+    server.setTrades('BTCUSDT', [
+      { id: 28457, price: '65000.50', qty: '0.25000000', time: at, isBuyerMaker: true },
+      { id: 28458, price: '65001.00', qty: '1.50000000', time: at + 1_000, isBuyerMaker: false },
+    ]);
+    const trades = await binance().fetchTrades('BTC/USDT', 10, patient());
+
+    // A buyer who made the market means a seller who took it: ccxt gives the taker's side.
+    expect(trades).toEqual([
+      { id: '28458', time: new Date(at + 1_000), price: 65_001, amount: 1.5, side: 'buy' },
+      { id: '28457', time: new Date(at), price: 65_000.5, amount: 0.25, side: 'sell' },
+    ]);
+    expect(server.calls(AGG_TRADES, 'BTCUSDT')).toBe(1);
+    expect(server.queries(AGG_TRADES).map((query) => query.get('limit'))).toEqual(['10']);
+  });
+
+  it('serves the newest `limit` trades of a perpetual from the futures API', async () => {
+    server.setTrades('ETHUSDT', tradeRows(30));
+    const trades = await binance().fetchTrades('ETH/USDT:USDT', 5, patient());
+
+    expect(trades?.map((trade) => trade.id)).toEqual(['30', '29', '28', '27', '26']);
+    expect(server.calls(FUTURES_AGG_TRADES, 'ETHUSDT')).toBe(1);
+    expect(server.calls(AGG_TRADES)).toBe(0);
+  });
+
+  it('asks for 1000 trades, the most Binance serves in one call, when more are wanted', async () => {
+    server.setTrades('BTCUSDT', tradeRows(1_200));
+    const trades = await binance().fetchTrades('BTC/USDT', 1_500, patient());
+
+    expect(server.queries(AGG_TRADES).map((query) => query.get('limit'))).toEqual(['1000']);
+    expect(trades).toHaveLength(1_000);
+    expect(trades?.[0]?.id).toBe('1200');
+  });
+
+  it('serves a trade without an id or a side with both null', async () => {
+    server.mode({ garbage: JSON.stringify([{ p: '65000', q: '1', T: at }]) }, AGG_TRADES);
+    const trades = await binance().fetchTrades('BTC/USDT', 10, patient());
+    expect(trades).toEqual([{ id: null, time: new Date(at), price: 65_000, amount: 1, side: null }]);
+  });
+
+  it('is null for an unlisted symbol, without asking', async () => {
+    expect(await binance().fetchTrades('NOPE/USDT', 10, patient())).toBeNull();
+    expect(server.calls(AGG_TRADES) + server.calls(FUTURES_AGG_TRADES)).toBe(0);
+  });
+
+  it.each([
+    ['a zero price', { price: '0' }, 'price is 0'],
+    ['a negative amount', { qty: '-1' }, 'amount is -1'],
+    ['a time no Date can hold', { time: 1e20 }, 'timestamp is 100000000000000000000'],
+  ] as const)('refuses %s', async (_, fields, problem) => {
+    server.setTrades('BTCUSDT', [...tradeRows(2), { ...tradeRows(3)[2] as TradeRow, ...fields }]);
+    const error = await upstreamError(binance().fetchTrades('BTC/USDT', 10, patient()));
+    expect(error.message).toBe(`exchange: malformed trade for BTC/USDT: ${problem}`);
+  });
+
+  it('refuses a trade without a time', async () => {
+    server.mode({ garbage: JSON.stringify([{ a: 1, p: '65000', q: '1', m: true }]) }, AGG_TRADES);
+    const error = await upstreamError(binance().fetchTrades('BTC/USDT', 10, patient()));
+    expect(error.message).toBe('exchange: malformed trade for BTC/USDT: timestamp is missing');
   });
 });
 

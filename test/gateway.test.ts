@@ -163,14 +163,31 @@ describe('point values', () => {
     expect(await redis.get(keys[0]!)).not.toContain('secret prompt');
   });
 
-  it('every key the gateway writes has a TTL', async () => {
+  it('every key the gateway writes has a TTL, the symbols index included', async () => {
     await putTicker('BTC/USDT', 1);
     await write(PUT_BARS, { symbol: 'BTC/USDT', timeframe: '1h', bars: [bar(0)] });
     await write(`mutation { putFundingRate(fundingRate: { symbol: "BTC/USDT:USDT", rate: 0.0001 }) { rate } }`);
     await write(`mutation { putFearGreed(fearGreed: { value: 50, classification: "Neutral" }) { value } }`);
     await write(`mutation { putLlmAnalysis(analysisType: "t", input: "x", result: {}) { inputHash } }`);
+    await write(`mutation { putOrderBook(orderBook: { symbol: "BTC/USDT", bids: [{ price: 1, amount: 1 }], asks: [] }) { symbol } }`);
+    await write(`mutation { putTrades(symbol: "BTC/USDT", trades: [{ id: "7", time: "2026-01-01T00:00:00Z", price: 1, amount: 1 }]) }`);
     const keys = await redis.keys('*');
-    expect(keys).toHaveLength(6);
+    // 6 values and series, a latest-bar pointer, a book, a trades log and its ids, and an index per symbol kind.
+    expect(keys).toHaveLength(14);
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        'mdc:v1:ticker:{BTC/USDT}',
+        'mdc:v1:bars:{BTC/USDT}:1h',
+        'mdc:v1:bars:{BTC/USDT}:1h:latest',
+        'mdc:v1:funding:{BTC/USDT:USDT}',
+        'mdc:v1:fear-greed',
+        expect.stringMatching(/^mdc:v1:llm:\{t\}:[0-9a-f]{64}$/),
+        'mdc:v1:book:{BTC/USDT}',
+        'mdc:v1:trades:{BTC/USDT}',
+        'mdc:v1:trades:{BTC/USDT}:ids',
+        ...['ticker', 'bars', 'fundingRate', 'orderBook', 'trades'].map((kind) => `mdc:v1:index:{${kind}}`),
+      ]),
+    );
     for (const key of keys) expect({ key, ttl: (await redis.pttl(key)) > 0 }).toEqual({ key, ttl: true });
   });
 });
@@ -180,6 +197,8 @@ describe('invalidation', () => {
     await putTicker(symbol, 1);
     await write(`mutation($s: MarketSymbol!) { putFundingRate(fundingRate: { symbol: $s, rate: 0.0001 }) { rate } }`, { s: symbol });
     for (const timeframe of ['1m', '1h', '1d']) await write(PUT_BARS, { symbol, timeframe, bars: [bar(0)] });
+    await write(`mutation($s: MarketSymbol!) { putOrderBook(orderBook: { symbol: $s, bids: [{ price: 1, amount: 1 }], asks: [] }) { symbol } }`, { s: symbol });
+    await write(`mutation($s: MarketSymbol!) { putTrades(symbol: $s, trades: [{ time: "2026-01-01T00:00:00Z", price: 1, amount: 1 }]) }`, { s: symbol });
   }
   const deleted = async (mutation: string, variables?: Record<string, unknown>) => {
     const response = await admin(mutation, variables);
@@ -206,13 +225,25 @@ describe('invalidation', () => {
     expect((await gateway.gql(`{ ticker(symbol: "BTC/USDT") { last } fundingRate(symbol: "BTC/USDT") { rate } }`)).data).toEqual({ ticker: null, fundingRate: null });
   });
 
-  it('invalidateSymbol removes its bars of every timeframe, its ticker and its funding rate, and nothing of other symbols', async () => {
+  it('invalidateSymbol removes its bars of every timeframe, its ticker, funding rate, order book and trades, and nothing of other symbols', async () => {
     await fillSymbol('BTC/USDT');
     await fillSymbol('BTC/USDT:USDT');
-    expect(await deleted(`mutation { invalidateSymbol(symbol: "BTC/USDT") { deleted } }`)).toBe(5);
+    expect(await deleted(`mutation { invalidateSymbol(symbol: "BTC/USDT") { deleted } }`)).toBe(7);
+    const index = ['ticker', 'fundingRate', 'bars', 'orderBook', 'trades'].map((kind) => `mdc:v1:index:{${kind}}`);
     expect((await redis.keys('*')).sort()).toEqual(
-      ['mdc:v1:ticker:{BTC/USDT:USDT}', 'mdc:v1:funding:{BTC/USDT:USDT}', ...['1m', '1h', '1d'].flatMap((tf) => [`mdc:v1:bars:{BTC/USDT:USDT}:${tf}`, `mdc:v1:bars:{BTC/USDT:USDT}:${tf}:latest`])].sort(),
+      [
+        'mdc:v1:ticker:{BTC/USDT:USDT}',
+        'mdc:v1:funding:{BTC/USDT:USDT}',
+        'mdc:v1:book:{BTC/USDT:USDT}',
+        'mdc:v1:trades:{BTC/USDT:USDT}',
+        ...['1m', '1h', '1d'].flatMap((tf) => [`mdc:v1:bars:{BTC/USDT:USDT}:${tf}`, `mdc:v1:bars:{BTC/USDT:USDT}:${tf}:latest`]),
+        ...index,
+      ].sort(),
     );
+    // The index no longer lists what went.
+    expect((await gateway.gql('{ symbols { symbol kinds timeframes } }')).data.symbols).toEqual([
+      { symbol: 'BTC/USDT:USDT', kinds: ['TICKER', 'FUNDING_RATE', 'BARS', 'ORDER_BOOK', 'TRADES'], timeframes: ['1m', '1h', '1d'] },
+    ]);
   });
 
   it('invalidateFearGreed removes the index', async () => {
@@ -238,8 +269,10 @@ describe('invalidation', () => {
     await redis.set('mdc:v2:ticker:{BTC/USDT}', 'another version: keep me');
     await redis.set('mdcx:v1:ticker', 'a look-alike namespace: keep me');
 
-    expect(await deleted(`mutation { invalidateAll { deleted } }`)).toBe(6);
+    // A ticker, a funding rate, three bar series, a book, a log of trades and Fear & Greed.
+    expect(await deleted(`mutation { invalidateAll { deleted } }`)).toBe(8);
     expect((await redis.keys('*')).sort()).toEqual(['mdc:v2:ticker:{BTC/USDT}', 'mdcx:v1:ticker', 'other-app:session:42']);
+    expect((await gateway.gql('{ symbols { symbol } }')).data.symbols).toEqual([]);
     expect(await redis.get('other-app:session:42')).toBe('keep me');
   });
 

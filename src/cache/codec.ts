@@ -1,4 +1,18 @@
-import type { Bar, CacheStamp, FearGreed, FundingRate, LlmAnalysis, Stored, Ticker, Timeframe } from './market-types.js';
+import {
+  TRADE_SIDES,
+  type Bar,
+  type CacheStamp,
+  type FearGreed,
+  type FundingRate,
+  type LlmAnalysis,
+  type OrderBook,
+  type OrderBookLevel,
+  type Stored,
+  type Ticker,
+  type Timeframe,
+  type Trade,
+  type TradeSide,
+} from './market-types.js';
 import { isDateTimeText, isFloat, isInt, isMarketSymbol, isNonNegativeFloat } from './value-rules.js';
 
 /**
@@ -79,6 +93,71 @@ export function decodeLlmAnalysis(raw: string): Stored<Stamped<LlmAnalysis>> {
     cachedAt: date(r, 'cachedAt'),
     expiresAt: date(r, 'expiresAt'),
   };
+}
+
+export function decodeOrderBook(raw: string): Stored<Stamped<OrderBook>> {
+  const r = recordOf(raw);
+  return {
+    symbol: checked(r, 'symbol', isMarketSymbol, 'a MarketSymbol'),
+    bids: levels(r, 'bids', -1),
+    asks: levels(r, 'asks', 1),
+    time: date(r, 'time'),
+    cachedAt: date(r, 'cachedAt'),
+    expiresAt: date(r, 'expiresAt'),
+  };
+}
+
+/**
+ * The levels of a book side, best first: prices > 0 strictly ascending (`order` 1, asks) or
+ * descending (-1, bids), amounts >= 0.
+ */
+function levels(record: JsonRecord, name: string, order: 1 | -1): OrderBookLevel[] {
+  const side = record[name];
+  if (!Array.isArray(side)) throw mismatch(record, name, 'a list of levels');
+  let previous = order === 1 ? 0 : Infinity;
+  return side.map((level: unknown, i) => {
+    if (!isRecord(level)) throw new DecodeError(`field ${name}[${i}]: expected a level, found ${JSON.stringify(level)}`);
+    const price = checked(level, 'price', isFloat, 'a finite number');
+    const amount = checked(level, 'amount', isNonNegativeFloat, 'a finite number >= 0');
+    if (!(price > 0) || (order === 1 ? price <= previous : price >= previous)) {
+      throw new DecodeError(`field ${name}[${i}].price: expected a price > 0 ${order === 1 ? 'above' : 'below'} the level before, found ${price}`);
+    }
+    previous = price;
+    return { price, amount };
+  });
+}
+
+/** A trade as stored in its log, with every field, so that equal trades are equal strings. */
+export function encodeTrade({ id, time, price, amount, side }: Trade): string {
+  return JSON.stringify({ id: id ?? null, time, price, amount, side: side ?? null });
+}
+
+export function decodeTrade(raw: string): Stored<Trade> {
+  const r = recordOf(raw);
+  return {
+    id: r['id'] == null ? null : string(r, 'id'),
+    time: date(r, 'time'),
+    price: number(r, 'price'),
+    amount: checked(r, 'amount', isNonNegativeFloat, 'a finite number >= 0'),
+    side: r['side'] == null ? null : checked(r, 'side', isTradeSide, 'buy or sell'),
+  };
+}
+
+function isTradeSide(value: unknown): value is TradeSide {
+  return (TRADE_SIDES as readonly unknown[]).includes(value);
+}
+
+/**
+ * The stamp of a log (trades): when it was written and how long it is fresh. It is stored as the
+ * log's member at score +inf, so that the read of its newest members brings it first.
+ */
+export function encodeLogStamp(stamped: CacheStamp): string {
+  return JSON.stringify({ stamp: true, cachedAt: stamped.cachedAt, expiresAt: stamped.expiresAt });
+}
+
+/** Whether a log member is its stamp (or the absent marker a fill leaves in its place). */
+export function isLogStamp(raw: string): boolean {
+  return raw.startsWith('{"stamp":true') || raw.startsWith('{"absent":true');
 }
 
 /** A bar as stored in its series; symbol and timeframe come from the key. */

@@ -3,16 +3,34 @@ import {
   decodeFearGreed,
   decodeFundingRate,
   decodeLlmAnalysis,
+  decodeOrderBook,
   decodeTicker,
+  decodeTrade,
   encode,
   encodeBar,
+  encodeLogStamp,
+  encodeTrade,
   stamp,
   type Stamped,
 } from './codec.js';
 import { isCountedEntry, type KeyLayout } from './keys.js';
-import type { Bar, FearGreed, FundingRate, LlmAnalysis, Ticker, Timeframe } from './market-types.js';
+import {
+  CACHE_KINDS,
+  SYMBOL_KINDS,
+  TIMEFRAMES,
+  type Bar,
+  type CacheKind,
+  type FearGreed,
+  type FundingRate,
+  type LlmAnalysis,
+  type OrderBook,
+  type SymbolKind,
+  type Ticker,
+  type Timeframe,
+  type Trade,
+} from './market-types.js';
 import type { StaleTier } from './stale-tier.js';
-import type { CacheStore } from './store.js';
+import type { CacheStore, IndexRef, SetEntry } from './store.js';
 import { ttlMsFor, type TtlPolicy } from './ttl-policy.js';
 
 export interface MarketCacheOptions {
@@ -26,6 +44,14 @@ export interface MarketCacheOptions {
    */
   graceSeconds?: Partial<TtlPolicy>;
   barsMaxPerSeries: number;
+  tradesMaxPerSymbol: number;
+}
+
+/** What is cached of a symbol, as the symbols index lists it. */
+export interface CachedSymbol {
+  symbol: string;
+  kinds: CacheKind[];
+  timeframes: Timeframe[];
 }
 
 type BarInput = Omit<Bar, 'symbol' | 'timeframe'>;
@@ -40,7 +66,7 @@ type BarInput = Omit<Bar, 'symbol' | 'timeframe'>;
  * invalidation forgets what it targets before it runs, so the tier never serves what a client
  * asked to remove, even if Redis fails meanwhile.
  */
-export function createMarketCache({ store, tier, keys, ttl, graceSeconds = {}, barsMaxPerSeries }: MarketCacheOptions) {
+export function createMarketCache({ store, tier, keys, ttl, graceSeconds = {}, barsMaxPerSeries, tradesMaxPerSymbol }: MarketCacheOptions) {
   /** Forgets `touched` keys, and every bar range read of those that are series. */
   function forget(touched: readonly string[]) {
     for (const key of touched) tier.forget(key);
@@ -58,18 +84,41 @@ export function createMarketCache({ store, tier, keys, ttl, graceSeconds = {}, b
     decode: (raw: string) => unknown,
     kind: keyof TtlPolicy,
   ): Promise<Stamped<T>> {
-    const stamped = stamp(value, Date.now(), ttlMs);
-    const encoded = encode(stamped);
-    decode(encoded);
+    const [written] = await putPoints([{ key, value, ttlMs }], decode, kind);
+    return written!;
+  }
+
+  /** Writes point values of one kind, all or none, in one round trip (see `putPoint`). */
+  async function putPoints<T extends object>(
+    points: ReadonlyArray<{ key: string; value: T; ttlMs: number }>,
+    decode: (raw: string) => unknown,
+    kind: keyof TtlPolicy,
+  ): Promise<Array<Stamped<T>>> {
+    const now = Date.now();
+    const stamped = points.map(({ value, ttlMs }) => stamp(value, now, ttlMs));
+    const entries: SetEntry[] = points.map(({ key, ttlMs }, i) => {
+      const encoded = encode(stamped[i]!);
+      decode(encoded);
+      const ttlInRedisMs = ttlMs + (graceSeconds[kind] ?? 0) * 1000;
+      return { key, value: encoded, ttlMs: ttlInRedisMs, leaseKey: keys.lease(key), index: keys.indexRefOf(key) };
+    });
     const ticket = tier.begin();
     try {
-      await store.set(key, encoded, ttlMs + (graceSeconds[kind] ?? 0) * 1000, keys.lease(key));
-      tier.remember(key, encoded, ticket);
+      if (entries.length === 1) {
+        const [{ key, value, ttlMs, leaseKey, index }] = entries as [SetEntry];
+        await store.set(key, value, ttlMs, leaseKey, index);
+      } else {
+        await store.setMany(entries);
+      }
+      for (const { key, value } of entries) tier.remember(key, value, ticket);
     } finally {
       tier.end(ticket);
     }
     return stamped;
   }
+
+  /** Where the symbols index lists each of `entryKeys`, for those it lists. */
+  const indexRefsOf = (entryKeys: readonly string[]) => entryKeys.flatMap((key) => keys.indexRefOf(key) ?? []);
 
   // An invalidation forgets its keys before it runs, so that the tier never serves them even if
   // Redis fails meanwhile, and again once it has run: a read that reached Redis before the delete
@@ -80,7 +129,7 @@ export function createMarketCache({ store, tier, keys, ttl, graceSeconds = {}, b
     forget(entryKeys);
     try {
       const all = [...entryKeys.map(keys.lease), ...entryKeys];
-      const existed = await store.delete(all);
+      const existed = await store.delete(all, indexRefsOf(entryKeys));
       return existed.filter((found, i) => found && isCountedEntry(all[i]!)).length;
     } finally {
       forget(entryKeys);
@@ -93,7 +142,7 @@ export function createMarketCache({ store, tier, keys, ttl, graceSeconds = {}, b
     tier.forgetPrefix(prefix);
     try {
       await store.deleteByPrefix(keys.leasePrefix(prefix));
-      return await store.deleteByPrefix(prefix, counts);
+      return await store.deleteByPrefix(prefix, counts, (key) => keys.indexRefOf(key));
     } finally {
       tier.forgetPrefix(prefix);
     }
@@ -114,10 +163,61 @@ export function createMarketCache({ store, tier, keys, ttl, graceSeconds = {}, b
         ttlMs: ttlMsFor(ttl, 'bars', ttlSeconds),
         maxMembers: barsMaxPerSeries,
         lease: { key: keys.lease(key), drop: true },
+        index: keys.indexRefOf(key),
       });
       forget([key, latestKey]);
       return stored;
     },
+
+    /**
+     * Appends trades to the symbol's log, skipping those it holds already (by id, or without one
+     * by every field), and refreshes its TTL; resolves to how many were new.
+     */
+    async putTrades(symbol: string, trades: readonly Trade[], ttlSeconds?: number | null) {
+      const members = trades.map((trade) => ({ score: trade.time.getTime(), member: encodeTrade(trade), id: trade.id }));
+      for (const { member } of members) decodeTrade(member);
+      if (members.length === 0) return 0;
+      const key = keys.trades(symbol);
+      const ttlMs = ttlMsFor(ttl, 'trades', ttlSeconds);
+      const ticket = tier.begin();
+      try {
+        return await store.appendLog({
+          key,
+          idsKey: keys.tradeIds(symbol),
+          members,
+          stamp: encodeLogStamp(stamp({}, Date.now(), ttlMs)),
+          ttlMs: ttlMs + (graceSeconds.trades ?? 0) * 1000,
+          maxMembers: tradesMaxPerSymbol,
+          lease: { key: keys.lease(key), drop: true },
+          index: keys.indexRefOf(key),
+        });
+      } finally {
+        // The ranges read of the log before this write are out of date.
+        forget([key]);
+        tier.end(ticket);
+      }
+    },
+
+    /** Stores every ticker, all or none, in one round trip; resolves to the count. */
+    async putTickers(tickers: readonly Ticker[], ttlSeconds?: number | null) {
+      const ttlMs = ttlMsFor(ttl, 'ticker', ttlSeconds);
+      await putPoints(
+        tickers.map((ticker) => ({ key: keys.ticker(ticker.symbol), value: ticker, ttlMs })),
+        decodeTicker,
+        'ticker',
+      );
+      return tickers.length;
+    },
+
+    /** Replaces the symbol's order book; its sides are stored best first. */
+    putOrderBook: (book: OrderBook, ttlSeconds?: number | null) =>
+      putPoint(
+        keys.orderBook(book.symbol),
+        { ...book, bids: [...book.bids].sort((a, b) => b.price - a.price), asks: [...book.asks].sort((a, b) => a.price - b.price) },
+        ttlMsFor(ttl, 'orderBook', ttlSeconds),
+        decodeOrderBook,
+        'orderBook',
+      ),
 
     putTicker: (ticker: Ticker, ttlSeconds?: number | null) =>
       putPoint(keys.ticker(ticker.symbol), ticker, ttlMsFor(ttl, 'ticker', ttlSeconds), decodeTicker, 'ticker'),
@@ -146,14 +246,55 @@ export function createMarketCache({ store, tier, keys, ttl, graceSeconds = {}, b
 
     invalidateFearGreed: () => deleteEntries([keys.fearGreed()]),
 
+    invalidateOrderBook: (symbol: string) => deleteEntries([keys.orderBook(symbol)]),
+
+    invalidateTrades: (symbol: string) => deleteEntries([keys.trades(symbol), keys.tradeIds(symbol)]),
+
+    /** Every entry of one kind, everywhere (an admin operation: it walks the keyspace). */
+    invalidateKind: (kind: CacheKind) =>
+      kind === 'fearGreed' ? deleteEntries([keys.fearGreed()]) : deleteByPrefix(keys.kindPrefix(kind), isCountedEntry),
+
+    /**
+     * What is cached now, by symbol, from the symbols index (one command per kind, whatever the
+     * size of the cache): of every kind, or of `kind` only.
+     */
+    async symbols(kind?: CacheKind | null): Promise<CachedSymbol[]> {
+      const kinds = SYMBOL_KINDS.filter((k) => kind == null || k === kind);
+      const members = await store.indexed(kinds.map((k) => keys.index(k)));
+      const bySymbol = new Map<string, { kinds: Set<SymbolKind>; timeframes: Set<Timeframe> }>();
+      kinds.forEach((k, i) => {
+        for (const member of members[i]!) {
+          const [symbol, timeframe] = member.split(' ') as [string, Timeframe | undefined];
+          const found = bySymbol.get(symbol) ?? { kinds: new Set(), timeframes: new Set() };
+          found.kinds.add(k);
+          if (timeframe !== undefined) found.timeframes.add(timeframe);
+          bySymbol.set(symbol, found);
+        }
+      });
+      return [...bySymbol]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([symbol, found]) => ({
+          symbol,
+          kinds: CACHE_KINDS.filter((k) => found.kinds.has(k as SymbolKind)),
+          timeframes: TIMEFRAMES.filter((tf) => found.timeframes.has(tf)),
+        }));
+    },
+
     invalidateLlmAnalysis: (analysisType: string, inputHash?: string | null) =>
       inputHash
         ? deleteEntries([keys.llmAnalysis(analysisType, inputHash)])
         : deleteByPrefix(keys.llmAnalysisType(analysisType)),
 
-    /** The symbol's bars of every timeframe, its ticker and its funding rate: computed keys, no scan. */
+    /** The symbol's bars of every timeframe, ticker, funding rate, order book and trades: computed keys, no scan. */
     invalidateSymbol: (symbol: string) =>
-      deleteEntries([keys.ticker(symbol), keys.fundingRate(symbol), ...keys.allBarKeys(symbol)]),
+      deleteEntries([
+        keys.ticker(symbol),
+        keys.fundingRate(symbol),
+        keys.orderBook(symbol),
+        keys.trades(symbol),
+        keys.tradeIds(symbol),
+        ...keys.allBarKeys(symbol),
+      ]),
 
     /** Every key of this namespace and version, and nothing else. */
     invalidateAll: () => deleteByPrefix(keys.root, isCountedEntry),

@@ -64,3 +64,36 @@ export type Stored<T> = {
 export type Output<T> = {
   [K in keyof T]: T[K] extends Date ? Instant : T[K] extends Date | null | undefined ? Instant | null | undefined : T[K];
 };
+
+export interface OrderBookLevel {
+  price: number;
+  amount: number;
+}
+
+/** An order book snapshot: bids best (highest) first, asks best (lowest) first. */
+export interface OrderBook {
+  symbol: string;
+  bids: OrderBookLevel[];
+  asks: OrderBookLevel[];
+  time: Date;
+}
+
+export const TRADE_SIDES = ['buy', 'sell'] as const;
+export type TradeSide = (typeof TRADE_SIDES)[number];
+
+/** One public trade. Without an `id`, (time, price, amount, side) is its identity. */
+export interface Trade {
+  id?: string | null;
+  time: Date;
+  price: number;
+  amount: number;
+  side?: TradeSide | null;
+}
+
+/** The kinds of cached value, as the API's `CacheKind` names them. */
+export const CACHE_KINDS = ['ticker', 'fundingRate', 'fearGreed', 'bars', 'llmAnalysis', 'orderBook', 'trades'] as const;
+export type CacheKind = (typeof CACHE_KINDS)[number];
+
+/** The kinds whose entries belong to a symbol, listed by the symbols index. */
+export const SYMBOL_KINDS = ['ticker', 'fundingRate', 'bars', 'orderBook', 'trades'] as const;
+export type SymbolKind = (typeof SYMBOL_KINDS)[number];

@@ -5,6 +5,8 @@ export interface TtlPolicy {
   fearGreed: number;
   bars: number;
   llmAnalysis: number;
+  orderBook: number;
+  trades: number;
 }
 
 /** A write's TTL: the caller's `ttlSeconds` when given, else the kind's default. */

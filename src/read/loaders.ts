@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { CacheUnavailableError } from '../cache/cache-unavailable.js';
+import { isLogStamp } from '../cache/codec.js';
 import { rangeKeyOf, type StaleTier } from '../cache/stale-tier.js';
 import type { CacheStore, SeriesRange } from '../cache/store.js';
 import { expiresAtOf, isAbsent, type Filler } from './fill/filler.js';
@@ -34,8 +35,26 @@ export function createLoaders(store: CacheStore, tier: StaleTier, filler?: Fille
     return filler === undefined ? served : readThroughSources(filler, tier, keys, served);
   };
   const readRanges = async (list: readonly SeriesRange[]) => {
-    const served = await readThrough(tier, list, rangeKeyOf, store.rangeMany);
-    return filler?.bars === undefined ? served : filler.bars.completeRanges(list, served);
+    const read = await readThrough(tier, list, rangeKeyOf, store.rangeMany);
+    if (filler?.bars === undefined && filler?.trades === undefined) return withoutStamps(list, read);
+    // What a fill stored and was read again is remembered in the tier as any read is, unless
+    // invalidated meanwhile.
+    const ticket = tier.begin();
+    try {
+      let served = read;
+      if (filler.bars !== undefined) served = await filler.bars.completeRanges(list, served);
+      if (filler.trades !== undefined) served = await filler.trades.completeLogs(list, served);
+      served.forEach((answer, i) => {
+        const before = read[i];
+        const fromRedis = before === null || (before !== undefined && !(before instanceof Error) && !before.stale);
+        if (answer !== before && fromRedis && answer !== null && !(answer instanceof Error) && !answer.stale) {
+          tier.remember(rangeKeyOf(list[i]!), answer.value, ticket);
+        }
+      });
+      return withoutStamps(list, served);
+    } finally {
+      tier.end(ticket);
+    }
   };
   // What a read plan read before it handed the request over, by key (or range key).
   const readAhead = { points: new Map<string, Served<string> | null | Error>(), ranges: new Map<string, Served<string[]> | null | Error>() };
@@ -72,6 +91,17 @@ export function createLoaders(store: CacheStore, tier: StaleTier, filler?: Fille
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+/** Log ranges as they are served: without the stamp each starts with, at most the `limit` asked for. */
+function withoutStamps(list: readonly SeriesRange[], served: Array<Served<string[]> | null | Error>) {
+  return served.map((answer, i) => {
+    const range = list[i]!;
+    if (!range.log || answer === null || answer instanceof Error) return answer;
+    const first = answer.value[0];
+    const members = first !== undefined && isLogStamp(first) ? answer.value.slice(1) : answer.value.slice(0, range.limit - 1);
+    return { value: members, stale: answer.stale };
+  });
+}
 
 const pointKeyOf = (key: string) => key;
 

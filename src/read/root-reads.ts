@@ -1,9 +1,18 @@
 import { DEFAULTS } from '../defaults.js';
-import { decodeBar, decodeFearGreed, decodeFundingRate, decodeLlmAnalysis, decodeTicker, type Stamped } from '../cache/codec.js';
-import type { Bar, FearGreed, FundingRate, LlmAnalysis, Stored, Ticker, Timeframe } from '../cache/market-types.js';
+import {
+  decodeBar,
+  decodeFearGreed,
+  decodeFundingRate,
+  decodeLlmAnalysis,
+  decodeOrderBook,
+  decodeTicker,
+  decodeTrade,
+  type Stamped,
+} from '../cache/codec.js';
+import type { Bar, FearGreed, FundingRate, LlmAnalysis, OrderBook, Stored, Ticker, Timeframe, Trade } from '../cache/market-types.js';
 import type { SeriesRange } from '../cache/store.js';
 import type { GatewayContext } from '../resolvers/context.js';
-import { checkLimit, checkName, checkSymbolCount, checkTimeRange, inputHashOf } from '../resolvers/validate.js';
+import { checkDepth, checkLimit, checkName, checkSymbolCount, checkTimeRange, checkTradesLimit, inputHashOf } from '../resolvers/validate.js';
 
 /** Turns a stored value into what is served, or throws `DecodeError`. */
 export type Decode<T extends object = object> = (raw: string) => T;
@@ -13,6 +22,8 @@ export interface PointRead<T extends object = object> {
   kind: 'point';
   key: string;
   decode: Decode<T>;
+  /** What besides the stored bytes shapes what `decode` returns (a book's depth): read plans remember renderings by it. */
+  variant?: string;
 }
 
 /** A list of point values, one entry per key, `null` where missing. */
@@ -38,6 +49,12 @@ export interface BarsArgs {
   limit?: number | null;
   since?: Date | null;
   until?: Date | null;
+}
+
+export interface TradesArgs {
+  symbol: string;
+  limit?: number | null;
+  since?: Date | null;
 }
 
 /**
@@ -81,6 +98,30 @@ export const rootReads = {
       kind: 'range',
       range: { key: ctx.keys.bars(symbol, timeframe), minScore: since?.getTime(), maxScore: until?.getTime(), limit: count },
       decode: (raw) => decodeBar(raw, symbol, timeframe),
+    };
+  },
+  orderBook: ({ symbol, depth }: { symbol: string; depth?: number | null }, ctx: GatewayContext): PointRead<Stored<Stamped<OrderBook>>> => {
+    const levels = depth ?? DEFAULTS.fields.orderBookDepth;
+    checkDepth(levels);
+    return {
+      kind: 'point',
+      key: ctx.keys.orderBook(symbol),
+      variant: `${levels}`,
+      // `depth` trims what is served; the whole book stays stored.
+      decode: (raw) => {
+        const book = decodeOrderBook(raw);
+        return { ...book, bids: book.bids.slice(0, levels), asks: book.asks.slice(0, levels) };
+      },
+    };
+  },
+  trades: ({ symbol, limit, since }: TradesArgs, ctx: GatewayContext): RangeRead<Stored<Trade>> => {
+    const count = limit ?? DEFAULTS.fields.tradesLimit;
+    checkTradesLimit(count);
+    return {
+      kind: 'range',
+      // One more for the log's stamp, which the loaders take off.
+      range: { key: ctx.keys.trades(symbol), minScore: since?.getTime(), limit: count + 1, log: true },
+      decode: decodeTrade,
     };
   },
 } satisfies Record<string, (args: never, ctx: GatewayContext) => RootRead>;

@@ -4,7 +4,7 @@ import { readPoint, readPoints } from '../read/reads.js';
 import { rootReads } from '../read/root-reads.js';
 import { invalidated } from './audit.js';
 import type { GatewayContext } from './context.js';
-import { checkHighLow, checkMarketTime, checkTtl } from './validate.js';
+import { checkHighLow, checkMarketTime, checkTickerCount, checkTtl } from './validate.js';
 
 /** A ticker as a producer writes it: `time` defaults to now. */
 type TickerWrite = Omit<Ticker, 'time'> & { time?: Date | null };
@@ -20,6 +20,17 @@ export const tickerResolvers = {
     checkMarketTime('ticker.time', ticker.time);
     checkTtl(ttlSeconds);
     return ctx.cache.putTicker({ ...ticker, time: ticker.time ?? new Date() }, ttlSeconds);
+  },
+
+  putTickers: (_root: unknown, { tickers, ttlSeconds }: { tickers: readonly TickerWrite[]; ttlSeconds?: number | null }, ctx: GatewayContext) => {
+    checkTickerCount(tickers);
+    tickers.forEach((ticker, i) => {
+      checkHighLow(`tickers[${i}]`, ticker.high24h, ticker.low24h);
+      checkMarketTime(`tickers[${i}].time`, ticker.time);
+    });
+    checkTtl(ttlSeconds);
+    const now = new Date();
+    return ctx.cache.putTickers(tickers.map((ticker) => ({ ...ticker, time: ticker.time ?? now })), ttlSeconds);
   },
 
   invalidateTicker: async (_root: unknown, args: { symbol: string }, ctx: GatewayContext) =>

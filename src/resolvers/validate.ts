@@ -100,3 +100,67 @@ export function inputHashOf(input: string | null | undefined, inputHash: string 
   }
   return inputHash!.toLowerCase();
 }
+
+const {
+  maxOrderBookDepth: MAX_ORDER_BOOK_DEPTH,
+  maxOrderBookLevels: MAX_ORDER_BOOK_LEVELS,
+  maxTradesLimit: MAX_TRADES_LIMIT,
+  maxTradesPerWrite: MAX_TRADES_PER_WRITE,
+  maxTickersPerWrite: MAX_TICKERS_PER_WRITE,
+  maxTradeIdLength: MAX_TRADE_ID_LENGTH,
+} = DEFAULTS.fields;
+
+export function checkDepth(depth: number) {
+  integerIn('depth', depth, 1, MAX_ORDER_BOOK_DEPTH);
+}
+
+export function checkTradesLimit(limit: number) {
+  integerIn('limit', limit, 1, MAX_TRADES_LIMIT);
+}
+
+export function checkTickerCount(tickers: readonly unknown[]) {
+  if (tickers.length > MAX_TICKERS_PER_WRITE) {
+    throw badUserInput('tickers', `at most ${MAX_TICKERS_PER_WRITE} tickers per call`, tickers.length);
+  }
+}
+
+type Level = { price: number; amount: number };
+
+/**
+ * A book as it can trade: at most 5000 levels a side, prices > 0, no price twice on a side, and
+ * every bid below every ask (not crossed). The sides may come in any order.
+ */
+export function checkOrderBook({ bids, asks, time }: { bids: readonly Level[]; asks: readonly Level[]; time?: Date | null }) {
+  checkMarketTime('orderBook.time', time);
+  const best = { bids: -Infinity, asks: Infinity };
+  for (const [name, side] of [['bids', bids], ['asks', asks]] as const) {
+    if (side.length > MAX_ORDER_BOOK_LEVELS) {
+      throw badUserInput(`orderBook.${name}`, `at most ${MAX_ORDER_BOOK_LEVELS} levels`, side.length);
+    }
+    const prices = new Set<number>();
+    side.forEach(({ price }, i) => {
+      if (!(price > 0)) throw badUserInput(`orderBook.${name}[${i}].price`, 'a price > 0', price);
+      if (prices.has(price)) throw badUserInput(`orderBook.${name}[${i}].price`, `a price not already on the ${name} side`, price);
+      prices.add(price);
+      best[name] = name === 'bids' ? Math.max(best.bids, price) : Math.min(best.asks, price);
+    });
+  }
+  if (best.bids >= best.asks) {
+    const i = bids.findIndex(({ price }) => price === best.bids);
+    throw badUserInput(`orderBook.bids[${i}].price`, `a best bid below the best ask (${best.asks}): the book is crossed`, best.bids);
+  }
+}
+
+/** Trades to append: at most 5000 a call, each at a market time, price > 0, an id of 1-128 characters. */
+export function checkTrades(trades: ReadonlyArray<{ id?: string | null; time: Date; price: number }>) {
+  if (trades.length > MAX_TRADES_PER_WRITE) {
+    throw badUserInput('trades', `at most ${MAX_TRADES_PER_WRITE} trades per call`, trades.length);
+  }
+  trades.forEach(({ id, time, price }, i) => {
+    checkMarketTime(`trades[${i}].time`, time);
+    if (!(price > 0)) throw badUserInput(`trades[${i}].price`, 'a price > 0', price);
+    if (id != null && (id.length === 0 || id.length > MAX_TRADE_ID_LENGTH)) {
+      throw badUserInput(`trades[${i}].id`, `1-${MAX_TRADE_ID_LENGTH} characters`, id);
+    }
+  });
+}

@@ -60,6 +60,12 @@ builder.mutationFields((t) => ({
     args: { ticker: t.arg({ type: TickerInput, required: true }), ttlSeconds: t.arg.int() },
     resolve: tickerResolvers.putTicker,
   }),
+  putTickers: t.int({
+    ...writerOnly,
+    description: 'Stores every ticker (at most 500), all or none, in one round trip to Redis; returns the count.',
+    args: { tickers: t.arg({ type: [TickerInput], required: true }), ttlSeconds: t.arg.int() },
+    resolve: tickerResolvers.putTickers,
+  }),
   invalidateTicker: t.field({
     ...adminOnly,
     type: InvalidationResult,

@@ -1,6 +1,6 @@
 import { BadSymbol, BaseError, ExchangeNotAvailable, NetworkError, RateLimitExceeded, DDoSProtection, RequestTimeout, exchanges } from 'ccxt';
-import type { Exchange, Market as MaybeMarket, OHLCV, Ticker as CcxtTicker } from 'ccxt';
-import type { Bar, FundingRate, Ticker, Timeframe } from '../cache/market-types.js';
+import type { Exchange, Market as MaybeMarket, OHLCV, OrderBook as CcxtOrderBook, Ticker as CcxtTicker, Trade as CcxtTrade } from 'ccxt';
+import { TRADE_SIDES, type Bar, type FundingRate, type OrderBook, type OrderBookLevel, type Ticker, type Timeframe, type Trade, type TradeSide } from '../cache/market-types.js';
 import { isFloat, isNonNegativeFloat } from '../cache/value-rules.js';
 import { UpstreamError, type BarsRequest, type ExchangeSource } from './source.js';
 
@@ -28,6 +28,23 @@ const EXCHANGE_OPTIONS: Readonly<Record<string, Record<string, unknown>>> = {
 };
 
 type Market = NonNullable<MaybeMarket>;
+
+/**
+ * What one call of an exchange accepts, where ccxt passes our number through unchecked. binance:
+ * USDⓈ-M `/fapi/v1/depth` answers -4021 "Invalid depth limit" to a limit not in its list (spot
+ * `/api/v3/depth` takes any up to 5000), and `aggTrades` (ccxt's `fetchTrades`) serves at most
+ * 1000, a limit ccxt caps for perpetuals but sends as it is for spot.
+ */
+interface CallLimits {
+  /** The `limit`s the order book endpoint accepts, ascending, by kind of market; any where absent. */
+  bookLimits?: Partial<Record<'spot' | 'linear' | 'inverse', readonly number[]>>;
+  /** The most trades one `fetchTrades` call serves. */
+  maxTrades?: number;
+}
+
+const CALL_LIMITS: Readonly<Record<string, CallLimits>> = {
+  binance: { bookLimits: { linear: [5, 10, 20, 50, 100, 500, 1000] }, maxTrades: 1000 },
+};
 
 /** How many `fetchTicker` calls run at once on an exchange that cannot fetch several tickers in one. */
 const TICKER_CONCURRENCY = 4;
@@ -135,6 +152,13 @@ export function createExchangeSource({ exchangeId, apiUrl, timeoutMs }: Exchange
     return typeof limit === 'number' && limit > 0 ? limit : undefined;
   }
 
+  /** The limit to ask for `depth` levels: the smallest the endpoint accepts that covers it, else its largest. */
+  function bookLimit(market: Market, depth: number): number {
+    const accepted = CALL_LIMITS[exchangeId]?.bookLimits?.[market.spot ? 'spot' : market.linear ? 'linear' : 'inverse'];
+    if (accepted === undefined) return depth;
+    return accepted.find((limit) => limit >= depth) ?? accepted.at(-1) ?? depth;
+  }
+
   /**
    * Bars oldest first, each checked as soon as it arrives (before paging looks at its time). From
    * `sinceMs`, pages run forwards after the newest bar so far; without it, the newest bars come
@@ -218,6 +242,29 @@ export function createExchangeSource({ exchangeId, apiUrl, timeoutMs }: Exchange
         return barsOf(market, timeframe, request).catch(nullIfBadSymbol);
       });
     },
+
+    fetchOrderBook(symbol, depth, signal) {
+      return upstream('fetchOrderBook', signal, async () => {
+        if (!exchange.has['fetchOrderBook']) throw new UpstreamError('exchange', `${exchangeId} offers no order books`);
+        const market = (await loadMarkets())[symbol];
+        if (market === undefined) return null;
+        const raw = await exchange.fetchOrderBook(symbol, bookLimit(market, depth)).catch(nullIfBadSymbol);
+        return raw === null ? null : toOrderBook(symbol, raw, depth);
+      });
+    },
+
+    fetchTrades(symbol, limit, signal) {
+      return upstream('fetchTrades', signal, async () => {
+        if (!exchange.has['fetchTrades']) throw new UpstreamError('exchange', `${exchangeId} offers no trades`);
+        const market = (await loadMarkets())[symbol];
+        if (market === undefined) return null;
+        const want = Math.min(limit, CALL_LIMITS[exchangeId]?.maxTrades ?? Infinity);
+        const raw = await exchange.fetchTrades(symbol, undefined, want).catch(nullIfBadSymbol);
+        if (raw === null) return null;
+        // ccxt's `parseTrades` sorts oldest first (ties by id) and keeps the newest `want`.
+        return raw.map((trade) => toTrade(symbol, trade)).reverse().slice(0, limit);
+      });
+    },
   };
 }
 
@@ -274,6 +321,57 @@ function toBar(symbol: string, timeframe: Timeframe, row: OHLCV): Bar {
 }
 
 /**
+ * The best `depth` levels a side of `raw`, checked. ccxt's `parseOrderBook` sorts each side
+ * already, which hides a misordered answer but not a price listed twice: of two amounts at one
+ * price, which is right cannot be told, so the book is refused rather than mended.
+ */
+function toOrderBook(symbol: string, raw: CcxtOrderBook, depth: number): OrderBook {
+  const check = checker('order book', symbol);
+  const bids = sideOf(symbol, 'bids', raw.bids, depth);
+  const asks = sideOf(symbol, 'asks', raw.asks, depth);
+  const [bestBid, bestAsk] = [bids[0], asks[0]];
+  if (bestBid !== undefined && bestAsk !== undefined && bestBid.price >= bestAsk.price) {
+    throw new UpstreamError('exchange', `malformed order book for ${symbol}: crossed, best bid ${bestBid.price} >= best ask ${bestAsk.price}`);
+  }
+  return { symbol, bids, asks, time: timeOf(check('timestamp', raw.timestamp, isTimeMs, false)) };
+}
+
+/**
+ * One side of a book (bids highest first, asks lowest first), every level checked, then its best
+ * `depth`: the order is checked on the whole side, since a misordered one has its best anywhere.
+ */
+function sideOf(symbol: string, side: 'bids' | 'asks', levels: unknown, depth: number): OrderBookLevel[] {
+  const check = checker('order book', symbol);
+  const malformed = (problem: string) => new UpstreamError('exchange', `malformed order book for ${symbol}: ${problem}`);
+  if (!Array.isArray(levels)) throw malformed(`${side} is ${describe(levels)}`);
+  const checked = levels.map((level: unknown, i): OrderBookLevel => {
+    // `[price, amount]`, or `[price, amount, count or order id]` on some exchanges.
+    if (!Array.isArray(level) || level.length < 2 || level.length > 3) throw malformed(`${side}[${i}] is ${describe(level)}, expected [price, amount]`);
+    return {
+      price: check(`${side}[${i}] price`, level[0], isPositiveFloat, true),
+      amount: check(`${side}[${i}] amount`, level[1], isNonNegativeFloat, true),
+    };
+  });
+  for (let i = 1; i < checked.length; i++) {
+    const [better, next] = [(checked[i - 1] as OrderBookLevel).price, (checked[i] as OrderBookLevel).price];
+    if (next === better) throw malformed(`${side} list the price ${next} twice`);
+    if (side === 'bids' ? next > better : next < better) throw malformed(`${side} out of order: ${next} after ${better}`);
+  }
+  return checked.slice(0, depth);
+}
+
+function toTrade(symbol: string, raw: CcxtTrade): Trade {
+  const check = checker('trade', symbol);
+  return {
+    id: check('id', raw.id, isString, false),
+    time: new Date(check('timestamp', raw.timestamp, isTimeMs, true)),
+    price: check('price', raw.price, isPositiveFloat, true),
+    amount: check('amount', raw.amount, isNonNegativeFloat, true),
+    side: check('side', raw.side, isTradeSide, false),
+  };
+}
+
+/**
  * A field checker for one value: a required field must pass `rule`; an optional one may also be
  * missing (null). Anything else is an `UpstreamError` naming the field and what it held.
  */
@@ -291,6 +389,19 @@ function checker(what: string, symbol: string) {
 /** A time in ms that makes a valid `Date`. */
 function isTimeMs(value: unknown): value is number {
   return Number.isInteger(value) && Math.abs(value as number) <= 8.64e15;
+}
+
+/** A finite number above 0: a price. */
+function isPositiveFloat(value: unknown): value is number {
+  return isFloat(value) && value > 0;
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === 'string';
+}
+
+function isTradeSide(value: unknown): value is TradeSide {
+  return (TRADE_SIDES as readonly unknown[]).includes(value);
 }
 
 function timeOf(ms: number | null): Date {

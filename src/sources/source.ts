@@ -1,4 +1,4 @@
-import type { Bar, FearGreed, FundingRate, Ticker, Timeframe } from '../cache/market-types.js';
+import type { Bar, FearGreed, FundingRate, OrderBook, Ticker, Timeframe, Trade } from '../cache/market-types.js';
 
 /**
  * The upstreams the gateway reads through when its cache misses: an exchange (through ccxt),
@@ -41,6 +41,13 @@ export interface ExchangeSource {
   fetchFundingRate(symbol: string, signal: AbortSignal): Promise<FundingRate | null>;
   /** Bars oldest first; `null` where not listed. Paginates up to `request.limit`. */
   fetchBars(symbol: string, timeframe: Timeframe, request: BarsRequest, signal: AbortSignal): Promise<Bar[] | null>;
+  /**
+   * The book's best `depth` levels a side (bids highest first, asks lowest first), checked: prices
+   * > 0, amounts >= 0, no price twice on a side, not crossed; `null` where not listed.
+   */
+  fetchOrderBook(symbol: string, depth: number, signal: AbortSignal): Promise<OrderBook | null>;
+  /** The most recent public trades, at most `limit`, newest first; `null` where not listed. */
+  fetchTrades(symbol: string, limit: number, signal: AbortSignal): Promise<Trade[] | null>;
 }
 
 export interface FearGreedReading {

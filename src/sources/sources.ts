@@ -41,5 +41,7 @@ function lazyExchangeSource(options: { exchangeId: string; apiUrl: string | unde
     fetchTickers: async (symbols, signal) => (await source()).fetchTickers(symbols, signal),
     fetchFundingRate: async (symbol, signal) => (await source()).fetchFundingRate(symbol, signal),
     fetchBars: async (symbol, timeframe, request, signal) => (await source()).fetchBars(symbol, timeframe, request, signal),
+    fetchOrderBook: async (symbol, depth, signal) => (await source()).fetchOrderBook(symbol, depth, signal),
+    fetchTrades: async (symbol, limit, signal) => (await source()).fetchTrades(symbol, limit, signal),
   };
 }

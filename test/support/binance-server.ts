@@ -5,8 +5,11 @@ import type { AddressInfo } from 'node:net';
  * A Binance REST API on loopback, for testing the exchange source through ccxt without the
  * internet: a real `node:http` server answering in Binance's documented wire format, as far as
  * ccxt's binance reads it (node_modules/ccxt/js/src/binance.js: `fetchMarkets`, `parseMarket`,
- * `parseTicker`, `parseOHLCV`, `parseFundingRate`). It serves the spot API (`/api/v3`) and the
+ * `parseTicker`, `parseOHLCV`, `parseFundingRate`, `fetchOrderBook`, `parseTrade`). It serves the spot API (`/api/v3`) and the
  * USDⓈ-M futures API (`/fapi/v1`), both on one origin, as the source's `apiUrl` rewrite expects.
+ *
+ * Trades are served from `aggTrades`, the endpoint ccxt's `fetchTrades` calls by default (its
+ * `fetchTradesMethod` option), not `trades` nor `historicalTrades`.
  *
  * Every request is counted by path (and by symbol where it names some); a path it does not
  * serve is answered 404 and recorded in `unexpected()`, so that a test can fail on a call it did
@@ -22,6 +25,8 @@ export interface BinanceServer {
   calls(path?: string, symbol?: string): number;
   /** The paths requested that this server does not serve, in order (each answered 404). */
   unexpected(): string[];
+  /** The query of each request to `path`, in order: which `limit` ccxt sent, say. */
+  queries(path: string): URLSearchParams[];
   /** Overrides fields of a symbol's 24 h ticker (spot and futures), as wire strings or numbers. */
   setTicker(id: string, fields: Partial<Record<keyof Ticker24h, string | number>>): void;
   /** The bars of `id` at `interval` (`1m`, `1h`...), replacing any; sorted by open time here. */
@@ -29,11 +34,18 @@ export interface BinanceServer {
   /** Overrides fields of a perpetual's premium index (funding), as wire strings or numbers. */
   setFunding(id: string, fields: Partial<Record<keyof PremiumIndex, string | number>>): void;
   /**
+   * The book of `id` (spot and futures), each side served in the order given, so that a test can
+   * send a misordered or crossed one. Until set, 1000 levels a side a cent apart around its price.
+   */
+  setBook(id: string, book: { bids: readonly LevelRow[]; asks: readonly LevelRow[] }): void;
+  /** The trades of `id` (spot and futures), replacing any; sorted by id here. None until set. */
+  setTrades(id: string, trades: readonly TradeRow[]): void;
+  /**
    * Applies `fault` to `path` (e.g. `/api/v3/ticker/24hr`), or to every path without a fault of
    * its own; `{}` clears the fault of `path` (or the one of every path).
    */
   mode(fault: Fault, path?: string): void;
-  /** Back to the initial prices, bars and funding, no faults, no counts, nothing unexpected. */
+  /** Back to the initial prices, bars, funding, books and trades, no faults, no counts, nothing unexpected. */
   reset(): void;
   /** Closes the server and every connection, answering nothing still delayed. */
   stop(): Promise<void>;
@@ -55,6 +67,19 @@ export interface Fault {
 
 /** `[openTime ms, open, high, low, close, volume]`: the part of a kline the tests choose. */
 export type BarRow = readonly [number, number | string, number | string, number | string, number | string, number | string];
+
+/** `[price, quantity]` of one book level, sent as strings. */
+export type LevelRow = readonly [number | string, number | string];
+
+/** One trade, served as an aggregate trade of one trade (`a`, `p`, `q`, `f`, `l`, `T`, `m`). */
+export interface TradeRow {
+  id: number;
+  price: number | string;
+  qty: number | string;
+  time: number;
+  /** Whether the buyer was the maker, i.e. the taker sold. */
+  isBuyerMaker: boolean;
+}
 
 /** `GET /api/v3/ticker/24hr`, as documented (`FULL`); futures omit the book fields. */
 export interface Ticker24h {
@@ -125,6 +150,9 @@ export async function startBinanceServer(): Promise<BinanceServer> {
   let tickers = new Map<string, Partial<Record<keyof Ticker24h, string | number>>>();
   let funding = new Map<string, Partial<Record<keyof PremiumIndex, string | number>>>();
   let bars = new Map<string, BarRow[]>();
+  let books = new Map<string, { bids: readonly LevelRow[]; asks: readonly LevelRow[] }>();
+  let trades = new Map<string, TradeRow[]>();
+  let queries = new Map<string, URLSearchParams[]>();
   let faults = new Map<string | undefined, Fault>();
   let counts = new Map<string, number>();
   let unexpected: string[] = [];
@@ -193,6 +221,49 @@ export async function startBinanceServer(): Promise<BinanceServer> {
     ]);
   }
 
+  /** A wire `limit` in 1..`max` (`fallback` when absent), or Binance's -1130. */
+  function limitOf(query: URLSearchParams, fallback: number, max: number): number {
+    if (!query.has('limit')) return fallback;
+    const limit = Number(query.get('limit'));
+    if (!Number.isInteger(limit) || limit < 1 || limit > max) throw new WireError(400, -1130, "Data sent for parameter 'limit' is not valid.");
+    return limit;
+  }
+
+  /**
+   * `GET /api/v3/depth` (limit 1..5000, default 100) and `GET /fapi/v1/depth` (only the limits
+   * below, default 500, else -4021), each side cut to `limit`.
+   */
+  function depth(id: string, query: URLSearchParams, futures: boolean): unknown {
+    let limit: number;
+    if (futures) {
+      limit = Number(query.get('limit') ?? 500);
+      if (![5, 10, 20, 50, 100, 500, 1000].includes(limit)) throw new WireError(400, -4021, 'Invalid depth limit.');
+    } else {
+      limit = Math.min(limitOf(query, 100, Infinity), 5000);
+    }
+    const price = SPOT_PRICES.get(id) ?? 1;
+    const around = (sign: number) => Array.from({ length: 1000 }, (_, i): LevelRow => [(price + sign * 0.01 * (i + 1)).toFixed(8), '1.00000000']);
+    const { bids, asks } = books.get(id) ?? { bids: around(-1), asks: around(1) };
+    const side = (levels: readonly LevelRow[]) => levels.slice(0, limit).map(([p, qty]) => [String(p), String(qty)]);
+    const times = futures ? { E: SERVER_TIME_MS + 5, T: SERVER_TIME_MS } : {};
+    return { lastUpdateId: 1027024, ...times, bids: side(bids), asks: side(asks) };
+  }
+
+  /** `GET /api/v3/aggTrades` and `/fapi/v1/aggTrades` without `fromId` or times: the newest `limit`, oldest first. */
+  function aggTrades(id: string, query: URLSearchParams, futures: boolean): unknown[] {
+    const limit = limitOf(query, 500, 1000);
+    return (trades.get(id) ?? []).slice(-limit).map((trade) => ({
+      a: trade.id,
+      p: String(trade.price),
+      q: String(trade.qty),
+      f: trade.id,
+      l: trade.id,
+      T: trade.time,
+      m: trade.isBuyerMaker,
+      ...(!futures && { M: true }),
+    }));
+  }
+
   /** The documented answer to `path`, or a `WireError`; `undefined` for a path not served. */
   function answer(path: string, query: URLSearchParams): unknown {
     const symbol = query.get('symbol');
@@ -222,6 +293,14 @@ export async function startBinanceServer(): Promise<BinanceServer> {
         return klines(perpetual(symbol ?? ''), query, 1500);
       case '/fapi/v1/premiumIndex':
         return symbol !== null ? premiumIndex(perpetual(symbol)) : PERPETUALS.map(premiumIndex);
+      case '/api/v3/depth':
+        return depth(spot(symbol ?? ''), query, false);
+      case '/fapi/v1/depth':
+        return depth(perpetual(symbol ?? ''), query, true);
+      case '/api/v3/aggTrades':
+        return aggTrades(spot(symbol ?? ''), query, false);
+      case '/fapi/v1/aggTrades':
+        return aggTrades(perpetual(symbol ?? ''), query, true);
       default:
         return undefined;
     }
@@ -230,6 +309,7 @@ export async function startBinanceServer(): Promise<BinanceServer> {
   function respond(req: IncomingMessage, res: ServerResponse) {
     const { pathname: path, searchParams: query } = new URL(req.url ?? '/', 'http://binance.invalid');
     count(path);
+    queries.set(path, [...(queries.get(path) ?? []), query]);
     for (const id of namedSymbols(query)) count(`${path} ${id}`);
     const fault = faults.get(path) ?? faults.get(undefined) ?? {};
     const send = () => {
@@ -273,9 +353,12 @@ export async function startBinanceServer(): Promise<BinanceServer> {
       return counts.get(symbol === undefined ? path : `${path} ${symbol}`) ?? 0;
     },
     unexpected: () => [...unexpected],
+    queries: (path) => [...(queries.get(path) ?? [])],
     setTicker: (id, fields) => void tickers.set(id, { ...tickers.get(id), ...fields }),
     setBars: (id, interval, rows) => void bars.set(`${id}@${interval}`, [...rows].sort((a, b) => a[0] - b[0])),
     setFunding: (id, fields) => void funding.set(id, { ...funding.get(id), ...fields }),
+    setBook: (id, book) => void books.set(id, book),
+    setTrades: (id, rows) => void trades.set(id, [...rows].sort((a, b) => a.id - b.id)),
     mode(fault, path) {
       if (Object.keys(fault).length === 0) faults.delete(path);
       else faults.set(path, fault);
@@ -284,6 +367,9 @@ export async function startBinanceServer(): Promise<BinanceServer> {
       tickers = new Map();
       funding = new Map();
       bars = new Map();
+      books = new Map();
+      trades = new Map();
+      queries = new Map();
       faults = new Map();
       counts = new Map();
       unexpected = [];

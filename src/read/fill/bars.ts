@@ -121,6 +121,7 @@ export function createBarFiller({ store, keys, exchange, barsTtlMs, barsMaxPerSe
         ttlMs: barsTtlMs,
         maxMembers: barsMaxPerSeries,
         lease: { key: leaseKey, token },
+        index: keys.indexRefOf(seriesKey),
       });
       return undefined;
     } catch (error) {

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { CacheUnavailableError } from '../../cache/cache-unavailable.js';
-import { decodeFearGreed, decodeFundingRate, decodeTicker, DecodeError, encode, stamp } from '../../cache/codec.js';
+import { decodeFearGreed, decodeFundingRate, decodeOrderBook, decodeTicker, DecodeError, encode, stamp } from '../../cache/codec.js';
 import type { FillableKey, KeyLayout } from '../../cache/keys.js';
-import type { FearGreed, FundingRate, Ticker } from '../../cache/market-types.js';
+import type { FearGreed, FundingRate, OrderBook, Ticker } from '../../cache/market-types.js';
 import type { CacheStore, FillEntry } from '../../cache/store.js';
 import type { TtlPolicy } from '../../cache/ttl-policy.js';
 import { UpstreamError, type ExchangeSource, type FearGreedSource } from '../../sources/source.js';
 import type { UpstreamGuard } from '../../sources/upstream-guard.js';
+import { DEFAULTS } from '../../defaults.js';
 import { createBarFiller } from './bars.js';
+import { createTradeFiller } from './trades.js';
 import { UpstreamUnavailableError } from './upstream-unavailable.js';
 
 /**
@@ -29,6 +31,7 @@ export interface FillerOptions {
   /** How long a lease holds: the upstream timeout and some slack. */
   leaseMs: number;
   barsMaxPerSeries: number;
+  tradesMaxPerSymbol: number;
   openBarTtlMs: number;
   logger: Logger;
 }
@@ -94,10 +97,24 @@ export function createFiller(options: FillerOptions) {
       leaseMs,
       logger,
     });
+  const trades =
+    exchange &&
+    createTradeFiller({
+      store,
+      keys,
+      exchange,
+      ttlMs: ttlSeconds.trades * 1000,
+      graceMs: graceSeconds.trades * 1000,
+      maxPerSymbol: options.tradesMaxPerSymbol,
+      negativeTtlMs,
+      leaseMs,
+      logger,
+    });
 
   function fillable(key: string): Fillable | undefined {
     const what = keys.describe(key);
-    if (what === undefined) return undefined;
+    // Trades are a log, filled through `trades` as their ranges are read.
+    if (what === undefined || what.kind === 'trades') return undefined;
     if (what.kind === 'fearGreed' ? fearGreed === undefined : exchange === undefined) return undefined;
     const kind = what.kind === 'latestBar' ? 'bars' : what.kind;
     return { what, graceMs: graceSeconds[kind] * 1000 };
@@ -150,7 +167,11 @@ export function createFiller(options: FillerOptions) {
     for (const key of mine) {
       const outcome = outcomes.get(key)!;
       if (outcome instanceof Error) results.set(key, outcome);
-      else entries.push({ key, leaseKey: keys.lease(key), value: outcome.value, ttlMs: outcome.ttlMs });
+      else {
+        // An absent marker is not listed as cached.
+        const index = isAbsent(outcome.value) ? undefined : keys.indexRefOf(key);
+        entries.push({ key, leaseKey: keys.lease(key), value: outcome.value, ttlMs: outcome.ttlMs, index });
+      }
     }
     // A failed fetch keeps its lease until it expires: the other processes do not all try the
     // failing upstream at once, and meanwhile fail fast.
@@ -204,6 +225,7 @@ export function createFiller(options: FillerOptions) {
       const what = keys.describe(key)!;
       if (what.kind === 'ticker') tickers.push(what.symbol);
       else if (what.kind === 'fundingRate') calls.push(outcomeOf(key, () => fetchFundingRate(what.symbol)).then((o) => void outcomes.set(key, o)));
+      else if (what.kind === 'orderBook') calls.push(outcomeOf(key, () => fetchOrderBook(what.symbol)).then((o) => void outcomes.set(key, o)));
       else calls.push(outcomeOf(key, fetchFearGreed).then((o) => void outcomes.set(key, o)));
     }
     if (tickers.length > 0) {
@@ -234,6 +256,12 @@ export function createFiller(options: FillerOptions) {
     const nextMs = rate?.nextFundingTime ? rate.nextFundingTime.getTime() : Infinity;
     const freshMs = (nowMs: number) => Math.max(1000, Math.min(ttlSeconds.fundingRate * 1000, nextMs - nowMs));
     return () => made(rate, freshMs, graceSeconds.fundingRate, decodeFundingRate, (r: FundingRate) => r.symbol === symbol);
+  }
+
+  async function fetchOrderBook(symbol: string): Promise<Made> {
+    const { source, guard } = exchange!;
+    const book = await guard.run((signal) => source.fetchOrderBook(symbol, DEFAULTS.upstream.orderBookDepth, signal));
+    return () => made(book, ttlSeconds.orderBook * 1000, graceSeconds.orderBook, decodeOrderBook, (b: OrderBook) => b.symbol === symbol);
   }
 
   async function fetchFearGreed(): Promise<Made> {
@@ -300,6 +328,8 @@ export function createFiller(options: FillerOptions) {
     fill,
     /** The bar filler, with an exchange. */
     bars,
+    /** The trades filler, with an exchange. */
+    trades,
     /**
      * Fills `stale` keys in the background, at most once at a time each, and only those no other
      * process is refreshing already; failures are only logged.
