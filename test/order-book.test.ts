@@ -225,3 +225,26 @@ describe('order books in Redis', () => {
     });
   });
 });
+
+describe('a query of many full books', () => {
+  it('is bounded by MAX_RESPONSE_BYTES: the books that do not fit are null with RESPONSE_TOO_LARGE', async () => {
+    const gateway = testGateway(createMemoryStore());
+    const book = {
+      symbol: 'BTC/USDT',
+      bids: Array.from({ length: 5000 }, (_, i) => level(50_000 - i / 100, 1.5)),
+      asks: Array.from({ length: 5000 }, (_, i) => level(50_001 + i / 100, 1.5)),
+    };
+    expect((await gateway.gql(PUT_BOOK, { book }, WRITER_TOKEN)).errors).toBeUndefined();
+    const aliases = Array.from({ length: 200 }, (_, i) => `b${i}: orderBook(symbol: "BTC/USDT", depth: 1) { bids { price } }`).join(' ');
+    const started = performance.now();
+    const answer = await gateway.gql(`{ ${aliases} }`);
+    const ms = performance.now() - started;
+    const served = Object.values(answer.data as Record<string, unknown>).filter((book) => book !== null).length;
+    console.info(`[order-book] 200 aliases of a 5000-level book: ${served} served, the rest refused, in ${ms.toFixed(0)} ms`);
+    // A 5000-level book is about 400 KB stored: some 20 fit in 8 MiB.
+    expect(served).toBeGreaterThan(0);
+    expect(served).toBeLessThan(40);
+    expect(answer.errors!.length).toBe(200 - served);
+    expect(new Set(answer.errors!.map((error) => error.extensions?.code))).toEqual(new Set(['RESPONSE_TOO_LARGE']));
+  });
+});

@@ -265,3 +265,15 @@ describe('trades in Redis', () => {
     for (const { key, ttlMs } of await tradeKeys()) expect({ key, ttl: ttlMs > 599_000 && ttlMs <= 600_000 }).toEqual({ key, ttl: true });
   });
 });
+
+describe('the read cost of trades', () => {
+  it('counts each trades field by its limit: 11 aliases of limit 1000 are refused before any read, 10 are served', async () => {
+    const gateway = testGateway(createMemoryStore());
+    const aliases = (n: number) => Array.from({ length: n }, (_, i) => `t${i}: trades(symbol: "BTC/USDT", limit: 1000) { price }`).join(' ');
+    const refused = await gateway.gql(`{ ${aliases(11)} }`);
+    expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['OPERATION_TOO_COMPLEX']);
+    expect(refused.errors![0]!.message).toBe('read cost: expected at most 10000 (MAX_READ_COST), received 11000');
+    const served = await gateway.gql(`{ ${aliases(10)} }`);
+    expect(served.errors).toBeUndefined();
+  });
+});

@@ -6,14 +6,19 @@ import { DEFAULTS } from '../defaults.js';
 export interface ReadCostOptions {
   /**
    * The most an operation may read: each point key costs 1 (a `tickers` field as many as its
-   * symbols), each bar a `bars` field may return 1 (its `limit`).
+   * symbols), each bar or trade a `bars` or `trades` field may return 1 (its `limit`).
    * @default 10000
    */
   maxCost?: number;
 }
 
-/** Query fields that read one key each; `tickers` and `bars` are counted by their arguments. */
-const POINT_FIELDS: ReadonlySet<string> = new Set(['ticker', 'fundingRate', 'fearGreed', 'llmAnalysis', 'latestBar']);
+/** Query fields that read one key each; `tickers`, `bars` and `trades` are counted by their arguments. */
+const POINT_FIELDS: ReadonlySet<string> = new Set(['ticker', 'fundingRate', 'fearGreed', 'llmAnalysis', 'latestBar', 'orderBook']);
+/** Range fields: their `limit`, its default and its bound. */
+const RANGE_FIELDS: ReadonlyMap<string, { limit: number; maxLimit: number }> = new Map([
+  ['bars', { limit: DEFAULTS.fields.barsLimit, maxLimit: DEFAULTS.fields.maxBarsLimit }],
+  ['trades', { limit: DEFAULTS.fields.tradesLimit, maxLimit: DEFAULTS.fields.maxTradesLimit }],
+]);
 
 /**
  * Refuses an operation that would read more than `maxCost` before it reads anything, with code
@@ -47,10 +52,12 @@ function costOf(field: FieldNode, variables: Record<string, unknown>): number {
     const symbols = argument(field, 'symbols', variables);
     return Array.isArray(symbols) ? symbols.length : 1;
   }
-  if (name === 'bars') {
-    const limit = argument(field, 'limit', variables) ?? DEFAULTS.fields.barsLimit;
-    return typeof limit === 'number' && limit >= 0 ? Math.min(limit, DEFAULTS.fields.maxBarsLimit) : 0;
+  const range = RANGE_FIELDS.get(name);
+  if (range !== undefined) {
+    const limit = argument(field, 'limit', variables) ?? range.limit;
+    return typeof limit === 'number' && limit >= 0 ? Math.min(limit, range.maxLimit) : 0;
   }
+  // `symbols` reads the index: five commands whatever it holds, its answer bounded by MAX_RESPONSE_BYTES.
   return 0;
 }
 

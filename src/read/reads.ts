@@ -14,6 +14,9 @@ export async function readPoint<T extends object>(
 ): Promise<(T & { stale: boolean }) | null> {
   const served = await ctx.loaders.points.load(key);
   if (served === null) return null;
+  // Charged before it is decoded: 200 aliases of a 5000-level book must not all be parsed only to
+  // find that they do not fit.
+  ctx.budget.charge(served.value.length);
   let value: T;
   try {
     value = decode(served.value);
@@ -21,7 +24,6 @@ export async function readPoint<T extends object>(
     await discardCorrupt(ctx, key, served.value, served.stale, error);
     return null;
   }
-  ctx.budget.charge(served.value.length);
   return { ...value, stale: served.stale };
 }
 
