@@ -1,5 +1,6 @@
-// A typed client of the gateway, small enough to copy: it reads tickers and recent 1h bars and
-// prints them as text tables. The result types come from `./gql`, generated from
+// A typed client of the gateway, small enough to copy: it reads tickers, recent 1h bars, the top
+// of each order book, the latest trades and the list of cached symbols, and prints them as text
+// tables. The result types come from `./gql`, generated from
 // `schema.graphql` by `npm run codegen`; run that again after editing a query below.
 //
 //   npm run example -- [url] [symbol...]
@@ -33,6 +34,44 @@ const RecentBarsQuery = graphql(`
       low
       close
       volume
+    }
+  }
+`);
+
+const OrderBookQuery = graphql(`
+  query OrderBook($symbol: MarketSymbol!) {
+    orderBook(symbol: $symbol, depth: 5) {
+      time
+      bids {
+        price
+        amount
+      }
+      asks {
+        price
+        amount
+      }
+    }
+  }
+`);
+
+const RecentTradesQuery = graphql(`
+  query RecentTrades($symbol: MarketSymbol!) {
+    trades(symbol: $symbol, limit: 5) {
+      id
+      time
+      side
+      price
+      amount
+    }
+  }
+`);
+
+const SymbolsQuery = graphql(`
+  query Symbols {
+    symbols {
+      symbol
+      kinds
+      timeframes
     }
   }
 `);
@@ -96,9 +135,13 @@ async function main() {
   const [url = DEFAULT_URL, ...requested] = process.argv.slice(2);
   const symbols = requested.length > 0 ? requested : DEFAULT_SYMBOLS;
 
-  const [{ tickers }, barsPerSymbol] = await Promise.all([
+  const perSymbol = <TResult>(read: (symbol: string) => Promise<TResult>) => Promise.all(symbols.map(read));
+  const [{ tickers }, barsPerSymbol, booksPerSymbol, tradesPerSymbol, { symbols: cached }] = await Promise.all([
     execute(url, TickersQuery, { symbols }),
-    Promise.all(symbols.map((symbol) => execute(url, RecentBarsQuery, { symbol }))),
+    perSymbol((symbol) => execute(url, RecentBarsQuery, { symbol })),
+    perSymbol((symbol) => execute(url, OrderBookQuery, { symbol })),
+    perSymbol((symbol) => execute(url, RecentTradesQuery, { symbol })),
+    execute(url, SymbolsQuery, {}),
   ]);
 
   // `tickers` has one entry per requested symbol, in order, and null where nothing is cached.
@@ -112,13 +155,28 @@ async function main() {
   symbols.forEach((symbol, i) => {
     const bars = barsPerSymbol[i]?.bars ?? [];
     console.log(`\n${symbol} 1h bars, newest first`);
-    if (bars.length === 0) {
-      console.log('(none cached)');
-      return;
-    }
-    const rows = bars.map((bar) => [show(bar.openTime), show(bar.open), show(bar.high), show(bar.low), show(bar.close), show(bar.volume)]);
-    console.log(table(['OPEN TIME', 'OPEN', 'HIGH', 'LOW', 'CLOSE', 'VOLUME'], rows));
+    const barRows = bars.map((bar) => [show(bar.openTime), show(bar.open), show(bar.high), show(bar.low), show(bar.close), show(bar.volume)]);
+    console.log(barRows.length === 0 ? '(none cached)' : table(['OPEN TIME', 'OPEN', 'HIGH', 'LOW', 'CLOSE', 'VOLUME'], barRows));
+
+    const book = booksPerSymbol[i]?.orderBook;
+    console.log(`\n${symbol} order book, best 5 levels a side${book ? ` at ${book.time}` : ''}`);
+    // Level by level, bids on the left and asks on the right, as an exchange shows a book.
+    const levels = book ? Math.max(book.bids.length, book.asks.length) : 0;
+    const bookRows = Array.from({ length: levels }, (_, level) => {
+      const [bid, ask] = [book!.bids[level], book!.asks[level]];
+      return [String(level + 1), show(bid?.amount), show(bid?.price), show(ask?.price), show(ask?.amount)];
+    });
+    console.log(bookRows.length === 0 ? '(none cached)' : table(['LEVEL', 'BID AMOUNT', 'BID', 'ASK', 'ASK AMOUNT'], bookRows));
+
+    const trades = tradesPerSymbol[i]?.trades ?? [];
+    console.log(`\n${symbol} latest trades, newest first`);
+    const tradeRows = trades.map((trade) => [show(trade.time), show(trade.side), show(trade.price), show(trade.amount), show(trade.id)]);
+    console.log(tradeRows.length === 0 ? '(none cached)' : table(['TIME', 'SIDE', 'PRICE', 'AMOUNT', 'ID'], tradeRows));
   });
+
+  console.log('\nCached symbols');
+  const symbolRows = cached.map((entry) => [entry.symbol, entry.kinds.join(','), entry.timeframes.join(',') || '-']);
+  console.log(symbolRows.length === 0 ? '(none cached)' : table(['SYMBOL', 'KINDS', 'TIMEFRAMES'], symbolRows));
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DemoBar } from '../src/demo/demo-data.js';
+import type { DemoBar, DemoLevel } from '../src/demo/demo-data.js';
 import { EXAMPLE_QUERY } from '../src/edge/example-query.js';
 import { exitOf, kill, run, waitFor, type Run } from './support/process.js';
 
@@ -13,6 +13,7 @@ const SYMBOLS = ['BTC/USDT', 'ETH/USDT', 'SOL/USDT'];
 
 /** A bar as the API serves it, which is the shape the demo writes. */
 type Bar = DemoBar;
+type Level = DemoLevel;
 
 let demo: Run;
 const printed = { url: '', writerToken: '', adminToken: '', curls: [] as string[] };
@@ -97,6 +98,11 @@ describe('npm run demo', () => {
     expect(data.latestBar).toEqual({ openTime: data.bars[0].openTime, close: data.bars[0].close });
     // The ticker is the newest hourly bar's close, as on an exchange.
     expect(data.btc.last).toBe(data.latestBar.close);
+
+    expect(data.orderBook.bids).toHaveLength(5);
+    expect(data.orderBook.asks).toHaveLength(5);
+    expect(data.trades).toHaveLength(5);
+    expect(data.symbols.map((s: { symbol: string }) => s.symbol)).toEqual(expect.arrayContaining(SYMBOLS));
   });
 
   it('holds a few hundred bars in 1h, 4h and 1d for BTC, ETH and SOL, each a complete candle with consistent OHLC', async () => {
@@ -150,6 +156,88 @@ describe('npm run demo', () => {
     const expected =
       value <= 24 ? 'Extreme Fear' : value <= 44 ? 'Fear' : value <= 55 ? 'Neutral' : value <= 75 ? 'Greed' : 'Extreme Greed';
     expect(classification).toBe(expected);
+  });
+
+  it('serves an order book per symbol around its ticker: best first on each side, not crossed, `depth` levels deep', async () => {
+    const query = `{ ${SYMBOLS.map(
+      (symbol, i) => `t${i}: ticker(symbol: "${symbol}") { bid ask last }
+        full${i}: orderBook(symbol: "${symbol}", depth: 1000) { symbol time bids { price amount } asks { price amount } }
+        top${i}: orderBook(symbol: "${symbol}", depth: 7) { bids { price amount } asks { price amount } }`,
+    ).join('\n')} }`;
+    const { data, errors } = await gql(query);
+    expect(errors).toBeUndefined();
+
+    SYMBOLS.forEach((symbol, i) => {
+      const { bids, asks, time } = data[`full${i}`] as { bids: Level[]; asks: Level[]; time: string };
+      expect(data[`full${i}`].symbol).toBe(symbol);
+      expect(bids.length, symbol).toBeGreaterThanOrEqual(20);
+      expect(asks.length, symbol).toBeGreaterThanOrEqual(20);
+      expect(bids.map((level) => level.price)).toEqual(bids.map((level) => level.price).sort((a, b) => b - a));
+      expect(asks.map((level) => level.price)).toEqual(asks.map((level) => level.price).sort((a, b) => a - b));
+      expect(new Set(bids.map((level) => level.price)).size).toBe(bids.length);
+      expect(new Set(asks.map((level) => level.price)).size).toBe(asks.length);
+      for (const level of [...bids, ...asks]) expect(level.amount, symbol).toBeGreaterThan(0);
+      // The touch is the ticker's bid and ask, within a fraction of a percent of the last price.
+      expect(bids[0]!.price).toBeLessThan(asks[0]!.price);
+      expect([bids[0]!.price, asks[0]!.price]).toEqual([data[`t${i}`].bid, data[`t${i}`].ask]);
+      expect(bids.at(-1)!.price).toBeGreaterThan(data[`t${i}`].last * 0.95);
+      expect(asks.at(-1)!.price).toBeLessThan(data[`t${i}`].last * 1.05);
+      expect(Date.parse(time)).toBeLessThanOrEqual(Date.now());
+
+      // `depth` serves the best levels of the same book.
+      expect(data[`top${i}`]).toEqual({ bids: bids.slice(0, 7), asks: asks.slice(0, 7) });
+    });
+  });
+
+  it('serves the recent trades of each symbol newest first, near its last price, and `since` and `limit` bound them', async () => {
+    const query = `{ ${SYMBOLS.map(
+      (symbol, i) => `t${i}: ticker(symbol: "${symbol}") { last }
+        all${i}: trades(symbol: "${symbol}", limit: 1000) { id time price amount side stale }
+        latest${i}: trades(symbol: "${symbol}", limit: 3) { id }`,
+    ).join('\n')} }`;
+    const { data, errors } = await gql(query);
+    expect(errors).toBeUndefined();
+
+    for (const [i, symbol] of SYMBOLS.entries()) {
+      const trades = data[`all${i}`] as Array<{ id: string; time: string; price: number; amount: number; side: string; stale: boolean }>;
+      expect(trades.length, symbol).toBeGreaterThanOrEqual(100);
+      const times = trades.map((trade) => Date.parse(trade.time));
+      expect(times).toEqual([...times].sort((a, b) => b - a));
+      expect(times[0]).toBeLessThanOrEqual(Date.now());
+      expect(times.at(-1)).toBeGreaterThan(Date.now() - HOUR_MS);
+      expect(new Set(trades.map((trade) => trade.id)).size).toBe(trades.length);
+      expect(new Set(trades.map((trade) => trade.side))).toEqual(new Set(['BUY', 'SELL']));
+      for (const trade of trades) {
+        expect(trade.amount, symbol).toBeGreaterThan(0);
+        expect(Math.abs(trade.price / data[`t${i}`].last - 1), symbol).toBeLessThan(0.02);
+        expect(trade.stale).toBe(false);
+      }
+      expect(data[`latest${i}`]).toEqual(trades.slice(0, 3).map(({ id }) => ({ id })));
+
+      const since = trades[9]!.time;
+      const recent = await gql(`{ trades(symbol: "${symbol}", since: "${since}", limit: 1000) { id } }`);
+      expect(recent.data.trades).toEqual(trades.slice(0, 10).map(({ id }) => ({ id })));
+    }
+  });
+
+  it('lists each demo symbol with ORDER_BOOK and TRADES among its kinds, and each perpetual with its funding rate', async () => {
+    const { data, errors } = await gql(`{
+      all: symbols { symbol kinds timeframes }
+      books: symbols(kind: ORDER_BOOK) { symbol }
+      trades: symbols(kind: TRADES) { symbol }
+    }`);
+    expect(errors).toBeUndefined();
+    const bySymbol = new Map(data.all.map((entry: { symbol: string }) => [entry.symbol, entry]));
+    for (const symbol of SYMBOLS) {
+      expect(bySymbol.get(symbol), symbol).toEqual({
+        symbol,
+        kinds: expect.arrayContaining(['TICKER', 'BARS', 'ORDER_BOOK', 'TRADES']),
+        timeframes: expect.arrayContaining(Object.keys(TIMEFRAMES)),
+      });
+      expect(bySymbol.get(`${symbol}:USDT`), symbol).toMatchObject({ kinds: ['FUNDING_RATE'] });
+    }
+    expect(data.books).toEqual(SYMBOLS.map((symbol) => ({ symbol })));
+    expect(data.trades).toEqual(SYMBOLS.map((symbol) => ({ symbol })));
   });
 
   it('serves its LLM market summary to whoever asks with the same input', async () => {

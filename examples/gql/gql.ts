@@ -16,10 +16,16 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 type Documents = {
     "\n  query Tickers($symbols: [MarketSymbol!]!) {\n    tickers(symbols: $symbols) {\n      symbol\n      last\n      bid\n      ask\n      changePercent24h\n      time\n    }\n  }\n": typeof types.TickersDocument,
     "\n  query RecentBars($symbol: MarketSymbol!) {\n    bars(symbol: $symbol, timeframe: \"1h\", limit: 5) {\n      openTime\n      open\n      high\n      low\n      close\n      volume\n    }\n  }\n": typeof types.RecentBarsDocument,
+    "\n  query OrderBook($symbol: MarketSymbol!) {\n    orderBook(symbol: $symbol, depth: 5) {\n      time\n      bids {\n        price\n        amount\n      }\n      asks {\n        price\n        amount\n      }\n    }\n  }\n": typeof types.OrderBookDocument,
+    "\n  query RecentTrades($symbol: MarketSymbol!) {\n    trades(symbol: $symbol, limit: 5) {\n      id\n      time\n      side\n      price\n      amount\n    }\n  }\n": typeof types.RecentTradesDocument,
+    "\n  query Symbols {\n    symbols {\n      symbol\n      kinds\n      timeframes\n    }\n  }\n": typeof types.SymbolsDocument,
 };
 const documents: Documents = {
     "\n  query Tickers($symbols: [MarketSymbol!]!) {\n    tickers(symbols: $symbols) {\n      symbol\n      last\n      bid\n      ask\n      changePercent24h\n      time\n    }\n  }\n": types.TickersDocument,
     "\n  query RecentBars($symbol: MarketSymbol!) {\n    bars(symbol: $symbol, timeframe: \"1h\", limit: 5) {\n      openTime\n      open\n      high\n      low\n      close\n      volume\n    }\n  }\n": types.RecentBarsDocument,
+    "\n  query OrderBook($symbol: MarketSymbol!) {\n    orderBook(symbol: $symbol, depth: 5) {\n      time\n      bids {\n        price\n        amount\n      }\n      asks {\n        price\n        amount\n      }\n    }\n  }\n": types.OrderBookDocument,
+    "\n  query RecentTrades($symbol: MarketSymbol!) {\n    trades(symbol: $symbol, limit: 5) {\n      id\n      time\n      side\n      price\n      amount\n    }\n  }\n": types.RecentTradesDocument,
+    "\n  query Symbols {\n    symbols {\n      symbol\n      kinds\n      timeframes\n    }\n  }\n": types.SymbolsDocument,
 };
 
 /**
@@ -44,6 +50,18 @@ export function graphql(source: "\n  query Tickers($symbols: [MarketSymbol!]!) {
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query RecentBars($symbol: MarketSymbol!) {\n    bars(symbol: $symbol, timeframe: \"1h\", limit: 5) {\n      openTime\n      open\n      high\n      low\n      close\n      volume\n    }\n  }\n"): (typeof documents)["\n  query RecentBars($symbol: MarketSymbol!) {\n    bars(symbol: $symbol, timeframe: \"1h\", limit: 5) {\n      openTime\n      open\n      high\n      low\n      close\n      volume\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query OrderBook($symbol: MarketSymbol!) {\n    orderBook(symbol: $symbol, depth: 5) {\n      time\n      bids {\n        price\n        amount\n      }\n      asks {\n        price\n        amount\n      }\n    }\n  }\n"): (typeof documents)["\n  query OrderBook($symbol: MarketSymbol!) {\n    orderBook(symbol: $symbol, depth: 5) {\n      time\n      bids {\n        price\n        amount\n      }\n      asks {\n        price\n        amount\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RecentTrades($symbol: MarketSymbol!) {\n    trades(symbol: $symbol, limit: 5) {\n      id\n      time\n      side\n      price\n      amount\n    }\n  }\n"): (typeof documents)["\n  query RecentTrades($symbol: MarketSymbol!) {\n    trades(symbol: $symbol, limit: 5) {\n      id\n      time\n      side\n      price\n      amount\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Symbols {\n    symbols {\n      symbol\n      kinds\n      timeframes\n    }\n  }\n"): (typeof documents)["\n  query Symbols {\n    symbols {\n      symbol\n      kinds\n      timeframes\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

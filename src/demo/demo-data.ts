@@ -13,6 +13,10 @@ const FUNDING_INTERVAL_MS = 8 * HOUR_MS;
 const SEED = 20_240_101;
 
 const DEMO_BARS_PER_SERIES = 300;
+const DEMO_BOOK_LEVELS = 50;
+const DEMO_TRADES = 200;
+/** The scale of the gaps between two demo trades: 200 of them span the last four minutes or so. */
+const DEMO_TRADE_GAP_MS = 1_500;
 const DEMO_TIMEFRAMES = { '1h': HOUR_MS, '4h': 4 * HOUR_MS, '1d': DAY_MS } as const;
 type DemoTimeframe = keyof typeof DEMO_TIMEFRAMES;
 
@@ -23,6 +27,19 @@ export interface DemoBar {
   low: number;
   close: number;
   volume: number;
+}
+
+export interface DemoLevel {
+  price: number;
+  amount: number;
+}
+
+export interface DemoTrade {
+  id: string;
+  time: string;
+  price: number;
+  amount: number;
+  side: 'BUY' | 'SELL';
 }
 
 export interface DemoData {
@@ -39,6 +56,9 @@ export interface DemoData {
     time: string;
   }>;
   fundingRates: Array<{ symbol: string; rate: number; nextFundingTime: string; time: string }>;
+  orderBooks: Array<{ symbol: string; bids: DemoLevel[]; asks: DemoLevel[]; time: string }>;
+  /** Newest first, as the API serves them. */
+  trades: Array<{ symbol: string; trades: DemoTrade[] }>;
   fearGreed: { value: number; classification: string; time: string };
   llmAnalysis: { analysisType: string; input: string; result: Record<string, unknown>; model: string };
 }
@@ -110,10 +130,17 @@ export function createDemoData(now: Date = new Date()): DemoData {
   const weekChangePercent = (btcDaily.at(-1)!.close / btcDaily.at(-8)!.close - 1) * 100;
   const fearGreedValue = Math.min(100, Math.max(0, Math.round(52 + 3 * weekChangePercent + 4 * gaussian())));
 
+  // Their own stream of draws, so that adding them changed none of the prices above.
+  const flowGaussian = gaussianFrom(mulberry32(SEED + 1));
+  const orderBooks = tickers.map((ticker, i) => orderBook(ticker, MARKETS[i]!, now, flowGaussian));
+  const trades = tickers.map((ticker, i) => ({ symbol: ticker.symbol, trades: recentTrades(ticker, MARKETS[i]!, nowMs, flowGaussian) }));
+
   return {
     bars,
     tickers,
     fundingRates,
+    orderBooks,
+    trades,
     fearGreed: {
       value: fearGreedValue,
       classification: fearGreedClassification(fearGreedValue),
@@ -142,6 +169,55 @@ function marketSummary(day: DemoBar[], changePercent24h: number): DemoData['llmA
       confidence: 0.7,
     },
   };
+}
+
+type DemoTicker = DemoData['tickers'][number];
+
+/**
+ * A book whose best levels are the ticker's bid and ask, then one step (0.002% of the price)
+ * apart further out, in whole cents so that rounding never puts two levels on one price; there
+ * is more size away from the touch, as on a real venue.
+ */
+function orderBook(ticker: DemoTicker, market: (typeof MARKETS)[number], now: Date, gaussian: () => number): DemoData['orderBooks'][number] {
+  const stepCents = Math.max(1, Math.round(ticker.last * 0.002));
+  const lot = market.hourlyVolume / 1_000;
+  const side = (bestCents: number, direction: 1 | -1) =>
+    Array.from({ length: DEMO_BOOK_LEVELS }, (_, k) => ({
+      price: (bestCents + direction * k * stepCents) / 100,
+      amount: Math.max(0.0001, round(lot * Math.exp(0.8 * gaussian()) * (1 + k / 10), 4)),
+    }));
+  return {
+    symbol: ticker.symbol,
+    bids: side(Math.round(ticker.bid * 100), -1),
+    asks: side(Math.round(ticker.ask * 100), 1),
+    time: now.toISOString(),
+  };
+}
+
+/**
+ * Trades of the last few minutes, newest first: a walk back from the last price, each trade a
+ * buy at the ask or a sell at the bid, at distinct milliseconds, with increasing numeric ids as
+ * exchanges give them.
+ */
+function recentTrades(ticker: DemoTicker, market: (typeof MARKETS)[number], nowMs: number, gaussian: () => number): DemoTrade[] {
+  // The hourly volatility spread over an hour of trades.
+  const sigma = market.hourlyVolatility / Math.sqrt(HOUR_MS / DEMO_TRADE_GAP_MS);
+  const halfSpread = (ticker.ask - ticker.bid) / 2;
+  const firstId = Math.floor(nowMs / 10);
+  let timeMs = nowMs;
+  let mid = ticker.last;
+  return Array.from({ length: DEMO_TRADES }, (_, k) => {
+    timeMs -= Math.max(1, Math.round(DEMO_TRADE_GAP_MS * Math.abs(gaussian())));
+    mid *= Math.exp(sigma * gaussian());
+    const side = gaussian() > 0 ? 'BUY' : 'SELL';
+    return {
+      id: String(firstId - k),
+      time: new Date(timeMs).toISOString(),
+      price: round(side === 'BUY' ? mid + halfSpread : mid - halfSpread, 2),
+      amount: Math.max(0.0001, round((market.hourlyVolume / 20_000) * Math.exp(gaussian()), 4)),
+      side,
+    };
+  });
 }
 
 /**

@@ -22,6 +22,12 @@ const PUT_TICKER = `mutation ($ticker: TickerInput!, $ttlSeconds: Int) {
 const PUT_FUNDING_RATE = `mutation ($fundingRate: FundingRateInput!, $ttlSeconds: Int) {
   putFundingRate(fundingRate: $fundingRate, ttlSeconds: $ttlSeconds) { symbol }
 }`;
+const PUT_ORDER_BOOK = `mutation ($orderBook: OrderBookInput!, $ttlSeconds: Int) {
+  putOrderBook(orderBook: $orderBook, ttlSeconds: $ttlSeconds) { symbol }
+}`;
+const PUT_TRADES = `mutation ($symbol: MarketSymbol!, $trades: [TradeInput!]!, $ttlSeconds: Int) {
+  putTrades(symbol: $symbol, trades: $trades, ttlSeconds: $ttlSeconds)
+}`;
 const PUT_FEAR_GREED = `mutation ($fearGreed: FearGreedInput!, $ttlSeconds: Int) {
   putFearGreed(fearGreed: $fearGreed, ttlSeconds: $ttlSeconds) { value }
 }`;
@@ -66,6 +72,8 @@ async function fill(url: string, writerToken: string, data: DemoData) {
     ...data.bars.map((series) => write(PUT_BARS, series)),
     ...data.tickers.map((ticker) => write(PUT_TICKER, { ticker })),
     ...data.fundingRates.map((fundingRate) => write(PUT_FUNDING_RATE, { fundingRate })),
+    ...data.orderBooks.map((orderBook) => write(PUT_ORDER_BOOK, { orderBook })),
+    ...data.trades.map(({ symbol, trades }) => write(PUT_TRADES, { symbol, trades })),
     write(PUT_FEAR_GREED, { fearGreed: data.fearGreed }),
     write(PUT_LLM_ANALYSIS, data.llmAnalysis),
   ]);
@@ -94,6 +102,12 @@ function instructions(url: string, config: Config, data: DemoData): string {
         'latestBar(symbol: "BTC/USDT", timeframe: "4h") { openTime close } }',
     },
     {
+      title: 'Read: the best 3 levels of the ETH order book and the 3 latest ETH trades',
+      query:
+        '{ orderBook(symbol: "ETH/USDT", depth: 3) { bids { price amount } asks { price amount } } ' +
+        'trades(symbol: "ETH/USDT", limit: 3) { time price amount side } }',
+    },
+    {
       title: `Read: the cached LLM analysis of "${input}"`,
       query: `{ llmAnalysis(analysisType: "${analysisType}", input: "${input}") { result model cachedAt } }`,
     },
@@ -116,8 +130,9 @@ Market data cache gateway: demo (embedded in-memory store; the data goes when th
   Admin token   ${config.adminToken}
 
 Loaded: ${data.bars[0]!.bars.length} bars for each of ${series.join(', ')};
-tickers, funding rates (${data.fundingRates.map((f) => f.symbol).join(', ')}),
-Fear & Greed, and an LLM analysis (${analysisType}, input "${input}"). The tokens are new on every run.
+tickers, order books (${data.orderBooks[0]!.bids.length} levels a side) and the latest ${data.trades[0]!.trades.length} trades of each symbol;
+funding rates (${data.fundingRates.map((f) => f.symbol).join(', ')}), Fear & Greed, and an LLM analysis
+(${analysisType}, input "${input}"). The tokens are new on every run.
 
 ${examples.map(({ title, query, token }) => `# ${title}\n${curl(url, query, token)}`).join('\n\n')}
 
