@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
-import type { Bar, FearGreed, FundingRate, LlmAnalysis, Ticker, Timeframe } from '../src/cache/market-types.js';
+import type { Bar, FearGreed, FundingRate, LlmAnalysis, OrderBook, Ticker, Timeframe, Trade } from '../src/cache/market-types.js';
 
 /**
- * The benchmark's market: 200 symbols, each with a ticker, a perpetual's funding rate and bar
- * series of 5000 bars in two timeframes, plus Fear & Greed and one 4 KB LLM analysis. It is
+ * The benchmark's market: 200 symbols, each with a ticker, a perpetual's funding rate, bar
+ * series of 5000 bars in two timeframes, an order book of 50 levels a side and its 100 latest
+ * trades, plus Fear & Greed and one 4 KB LLM analysis. It is
  * deterministic (a fixed seed drives every draw), so that two runs read the same bytes and every
  * server answers from the same values. Nothing here is a real quote.
  */
 
 export const SYMBOL_COUNT = 200;
 export const BARS_PER_SERIES = 5000;
+export const BOOK_LEVELS = 50;
+export const TRADES_PER_SYMBOL = 100;
 export const BAR_TIMEFRAMES = { '1h': 3_600_000, '4h': 14_400_000 } as const satisfies Partial<Record<Timeframe, number>>;
 /** Long enough that nothing expires during a run. */
 export const TTL_SECONDS = 7 * 86_400;
@@ -31,6 +34,9 @@ export interface MarketData {
   fundingRates: FundingRate[];
   fearGreed: FearGreed;
   llmAnalysis: LlmAnalysis;
+  orderBooks: OrderBook[];
+  /** Newest first. */
+  trades: Array<{ symbol: string; trades: Trade[] }>;
   /** Series are generated one at a time: 2 million bars need not all live at once. */
   series(): Generator<{ symbol: string; timeframe: Timeframe; bars: Array<Omit<Bar, 'symbol' | 'timeframe'>> }>;
 }
@@ -94,13 +100,42 @@ export function createMarketData(nowMs: number): MarketData {
     }
   }
 
-  return {
-    tickers,
-    fundingRates,
-    fearGreed: { value: 63, classification: 'Greed', time },
-    llmAnalysis: { analysisType: LLM_ANALYSIS_TYPE, inputHash: LLM_INPUT_HASH, result: llmResult(random), model: 'gpt-4o-2024-08-06' },
-    series,
-  };
+  const fearGreed = { value: 63, classification: 'Greed', time };
+  const llmAnalysis = { analysisType: LLM_ANALYSIS_TYPE, inputHash: LLM_INPUT_HASH, result: llmResult(random), model: 'gpt-4o-2024-08-06' };
+  // Their own stream of draws, so that the values above, and the bars drawn later, are those of
+  // the runs before books and trades were cached.
+  const flow = mulberry32(20_260_102);
+  const orderBooks = tickers.map((ticker) => orderBook(ticker, decimals(ticker.last), time, flow));
+  const trades = tickers.map((ticker) => ({ symbol: ticker.symbol, trades: recentTrades(ticker, decimals(ticker.last), nowMs, flow) }));
+  return { tickers, fundingRates, fearGreed, llmAnalysis, orderBooks, trades, series };
+}
+
+/**
+ * The ticker's bid and ask and `BOOK_LEVELS - 1` more levels a side, one step (about 0.01%)
+ * apart, counted in the price's last decimal so that no two levels round to one price.
+ */
+function orderBook(ticker: Ticker, places: number, time: Date, random: () => number): OrderBook {
+  const unit = 10 ** places;
+  const step = Math.max(1, Math.round(ticker.last * 0.0001 * unit));
+  const bestBid = Math.round(ticker.bid! * unit);
+  const bestAsk = Math.max(bestBid + 1, Math.round(ticker.ask! * unit));
+  const side = (best: number, direction: 1 | -1) =>
+    Array.from({ length: BOOK_LEVELS }, (_, k) => ({ price: (best + direction * k * step) / unit, amount: round(0.001 + random() * 20, 3) }));
+  return { symbol: ticker.symbol, bids: side(bestBid, -1), asks: side(bestAsk, 1), time };
+}
+
+/** Trades of the last minute or so, newest first, at distinct milliseconds, at the bid or the ask. */
+function recentTrades(ticker: Ticker, places: number, nowMs: number, random: () => number): Trade[] {
+  return Array.from({ length: TRADES_PER_SYMBOL }, (_, k) => {
+    const side = random() < 0.5 ? 'buy' : 'sell';
+    return {
+      id: String(1_000_000 + TRADES_PER_SYMBOL - k),
+      time: new Date(nowMs - 250 - k * 731),
+      price: round((side === 'buy' ? ticker.ask! : ticker.bid!) * (1 + (random() - 0.5) * 0.0004), places),
+      amount: round(0.001 + random() * 2, 3),
+      side,
+    };
+  });
 }
 
 /** About 4 KB of JSON, shaped like what a sentiment model returns. */

@@ -11,6 +11,8 @@ export const FUNDING_RATE_FIELDS = 'symbol rate nextFundingTime time cachedAt ex
 export const FEAR_GREED_FIELDS = 'value classification time cachedAt expiresAt stale';
 export const BAR_FIELDS = 'openTime open high low close volume stale';
 export const LLM_ANALYSIS_FIELDS = 'analysisType inputHash result model cachedAt expiresAt stale';
+export const ORDER_BOOK_FIELDS = 'symbol bids { price amount } asks { price amount } time cachedAt expiresAt stale';
+export const TRADE_FIELDS = 'id time price amount side stale';
 
 export const W1_SYMBOL = SYMBOLS[0]!;
 export const W2_SYMBOLS = SYMBOLS.slice(0, 50);
@@ -21,6 +23,8 @@ export const DASHBOARD = {
   fundingRates: SYMBOLS.slice(0, 10).map(perpetualOf),
   bars: SYMBOLS.slice(0, 3).map((symbol) => ({ symbol, timeframe: '4h', limit: 100 })),
   llmAnalysis: { analysisType: LLM_ANALYSIS_TYPE, inputHash: LLM_INPUT_HASH },
+  orderBook: { symbol: SYMBOLS[0]!, depth: 20 },
+  trades: { symbol: SYMBOLS[0]!, limit: 50 },
 } as const;
 export const RANDOM_SYMBOL_COUNT = 50;
 
@@ -71,7 +75,7 @@ export const WORKLOADS: readonly Workload[] = [
 ];
 
 function dashboardQuery(): string {
-  const { tickers, fundingRates, bars, llmAnalysis } = DASHBOARD;
+  const { tickers, fundingRates, bars, llmAnalysis, orderBook, trades } = DASHBOARD;
   return [
     'query Dashboard {',
     `tickers(symbols: ${JSON.stringify(tickers)}) { ${TICKER_FIELDS} }`,
@@ -79,6 +83,8 @@ function dashboardQuery(): string {
     `fearGreed { ${FEAR_GREED_FIELDS} }`,
     ...bars.map(({ symbol, timeframe, limit }, i) => `b${i}: bars(symbol: "${symbol}", timeframe: "${timeframe}", limit: ${limit}) { ${BAR_FIELDS} }`),
     `llmAnalysis(analysisType: "${llmAnalysis.analysisType}", inputHash: "${llmAnalysis.inputHash}") { ${LLM_ANALYSIS_FIELDS} }`,
+    `orderBook(symbol: "${orderBook.symbol}", depth: ${orderBook.depth}) { ${ORDER_BOOK_FIELDS} }`,
+    `trades(symbol: "${trades.symbol}", limit: ${trades.limit}) { ${TRADE_FIELDS} }`,
     '}',
   ].join(' ');
 }

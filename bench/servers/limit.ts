@@ -55,6 +55,29 @@ function bars(members: string[]): string {
     .join(',')}]`;
 }
 
+function orderBook(raw: string | null, depth: number): string {
+  if (raw === null) return 'null';
+  const v = JSON.parse(raw);
+  const levels = (side: Json[]) =>
+    `[${side
+      .slice(0, depth)
+      .map(({ price, amount }) => `{"price":${num(price)},"amount":${num(amount)}}`)
+      .join(',')}]`;
+  return `{"symbol":${str(v.symbol)},"bids":${levels(v.bids)},"asks":${levels(v.asks)},"time":${str(v.time)},${stamp(v)}}`;
+}
+
+/** A trade log read with one member more than `limit`: its stamp, first, unless the log has none. */
+function trades(members: string[], limit: number): string {
+  const list = members[0]?.startsWith('{"stamp":true') ? members.slice(1) : members.slice(0, limit);
+  return `[${list
+    .map((raw) => {
+      const v = JSON.parse(raw);
+      const side = v.side == null ? 'null' : str(v.side.toUpperCase());
+      return `{"id":${v.id == null ? 'null' : str(v.id)},"time":${str(v.time)},"price":${num(v.price)},"amount":${num(v.amount)},"side":${side},"stale":false}`;
+    })
+    .join(',')}]`;
+}
+
 const newestFirst = (key: string, limit: number) => ['+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit] as const;
 
 const W3_KEYS = W3_SYMBOLS.map(keys.ticker);
@@ -63,7 +86,9 @@ const DASHBOARD_KEYS = [
   ...DASHBOARD.fundingRates.map(keys.fundingRate),
   keys.fearGreed(),
   keys.llmAnalysis(DASHBOARD.llmAnalysis.analysisType, DASHBOARD.llmAnalysis.inputHash),
+  keys.orderBook(DASHBOARD.orderBook.symbol),
 ];
+const TRADES_KEY = keys.trades(DASHBOARD.trades.symbol);
 const TICKERS = DASHBOARD.tickers.length;
 const FUNDING_RATES = DASHBOARD.fundingRates.length;
 
@@ -90,14 +115,17 @@ const handlers: Record<string, (variables: Json) => Promise<string>> = {
       const key = keys.bars(symbol, timeframe as Timeframe);
       pipeline.zrange(key, ...newestFirst(key, limit));
     }
+    pipeline.zrange(TRADES_KEY, ...newestFirst(TRADES_KEY, DASHBOARD.trades.limit + 1));
     const [values, ranges] = await Promise.all([redis.mget(...DASHBOARD_KEYS), pipeline.exec()]);
     const tickers = values.slice(0, TICKERS).map(ticker).join(',');
     const rates = values.slice(TICKERS, TICKERS + FUNDING_RATES).map((raw, i) => `"f${i}":${fundingRate(raw)}`);
-    const series = ranges!.map(([error, members], i) => {
+    const members = ranges!.map(([error, list]) => {
       if (error) throw error;
-      return `"b${i}":${bars(members as string[])}`;
+      return list as string[];
     });
-    return `{"data":{"tickers":[${tickers}],${rates.join(',')},"fearGreed":${fearGreed(values[TICKERS + FUNDING_RATES]!)},${series.join(',')},"llmAnalysis":${llmAnalysis(values[TICKERS + FUNDING_RATES + 1]!)}}}`;
+    const series = members.slice(0, -1).map((list, i) => `"b${i}":${bars(list)}`);
+    const [fearGreedRaw, llmAnalysisRaw, orderBookRaw] = values.slice(TICKERS + FUNDING_RATES);
+    return `{"data":{"tickers":[${tickers}],${rates.join(',')},"fearGreed":${fearGreed(fearGreedRaw!)},${series.join(',')},"llmAnalysis":${llmAnalysis(llmAnalysisRaw!)},"orderBook":${orderBook(orderBookRaw!, DASHBOARD.orderBook.depth)},"trades":${trades(members.at(-1)!, DASHBOARD.trades.limit)}}}`;
   },
 };
 

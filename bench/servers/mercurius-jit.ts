@@ -11,8 +11,9 @@ import { announce } from './listening.js';
  * The fastest Node GraphQL server a user could pick instead: Fastify and Mercurius, every
  * operation compiled by graphql-jit from its first request, the gateway's own printed schema
  * (`schema.graphql`, scalars passing values through), and per-request DataLoaders that turn
- * every point read into one `MGET` and every bar range into one pipeline. Like the naive server
- * it trusts stored values: one `JSON.parse` each, no field checks, dates left as stored.
+ * every point read into one `MGET` and every bar or trade range into one pipeline. Like the
+ * naive server it trusts stored values: one `JSON.parse` each, no field checks, dates left as
+ * stored.
  */
 const redis = new Redis(process.argv[2]!);
 const keys = createKeyLayout({ namespace: 'mdc', version: 'v1' });
@@ -55,6 +56,25 @@ const resolvers = {
     fearGreed: (_root: unknown, _args: unknown, ctx: Context) => point(ctx, keys.fearGreed()),
     llmAnalysis: (_root: unknown, { analysisType, inputHash }: { analysisType: string; inputHash: string }, ctx: Context) =>
       point(ctx, keys.llmAnalysis(analysisType, inputHash.toLowerCase())),
+    orderBook: async (_root: unknown, { symbol, depth }: { symbol: string; depth: number }, ctx: Context) => {
+      const book = await point(ctx, keys.orderBook(symbol));
+      if (book === null) return null;
+      book.bids = book.bids.slice(0, depth);
+      book.asks = book.asks.slice(0, depth);
+      return book;
+    },
+    trades: async (_root: unknown, { symbol, limit }: { symbol: string; limit: number }, ctx: Context) => {
+      // The log's stamp sits at +inf: one member more, and the first one off when it is the stamp.
+      const members = await ctx.ranges.load({ key: keys.trades(symbol), limit: limit + 1 });
+      const list = members[0]?.startsWith('{"stamp":true') ? members.slice(1) : members.slice(0, limit);
+      return list.map((raw) => {
+        const trade = JSON.parse(raw);
+        // The printed schema's enum has no internal values: a resolver returns its names.
+        trade.side = trade.side?.toUpperCase() ?? null;
+        trade.stale = false;
+        return trade;
+      });
+    },
     bars: async (_root: unknown, { symbol, timeframe, limit }: { symbol: string; timeframe: any; limit: number }, ctx: Context) => {
       const members = await ctx.ranges.load({ key: keys.bars(symbol, timeframe), limit });
       return members.map((raw) => {

@@ -9,7 +9,7 @@ import { listenAndAnnounce } from './listening.js';
 
 /**
  * What a team writes first, and what the seed implementations of this cache did: graphql-yoga
- * and Pothos, each field resolved by its own `GET` (or `ZRANGE` for bars) and its own
+ * and Pothos, each field resolved by its own `GET` (or `ZRANGE` for bars and trades) and its own
  * `JSON.parse`. No batching, no validation of stored values. Dates stay the ISO strings they are
  * stored as, so the answers are byte for byte the gateway's.
  */
@@ -99,6 +99,36 @@ const Bar = builder.objectRef<Json>('Bar').implement({
   }),
 });
 
+const OrderBookLevel = builder.objectRef<Json>('OrderBookLevel').implement({
+  fields: (t) => ({
+    price: t.float({ resolve: (v) => v.price }),
+    amount: t.float({ resolve: (v) => v.amount }),
+  }),
+});
+
+const OrderBook = builder.objectRef<Json>('OrderBook').implement({
+  fields: (t) => ({
+    symbol: t.field({ type: 'MarketSymbol', resolve: (v) => v.symbol }),
+    bids: t.field({ type: [OrderBookLevel], resolve: (v) => v.bids }),
+    asks: t.field({ type: [OrderBookLevel], resolve: (v) => v.asks }),
+    time: t.field({ type: 'DateTime', resolve: (v) => v.time }),
+    ...stamped(t),
+  }),
+});
+
+const TradeSide = builder.enumType('TradeSide', { values: { BUY: { value: 'buy' }, SELL: { value: 'sell' } } });
+
+const Trade = builder.objectRef<Json>('Trade').implement({
+  fields: (t) => ({
+    id: t.string({ nullable: true, resolve: (v) => v.id }),
+    time: t.field({ type: 'DateTime', resolve: (v) => v.time }),
+    price: t.float({ resolve: (v) => v.price }),
+    amount: t.float({ resolve: (v) => v.amount }),
+    side: t.field({ type: TradeSide, nullable: true, resolve: (v) => v.side }),
+    stale: t.boolean({ resolve: () => false }),
+  }),
+});
+
 builder.queryType({
   fields: (t) => ({
     ticker: t.field({
@@ -136,6 +166,26 @@ builder.queryType({
       resolve: async (_root, { symbol, timeframe, limit }) => {
         const members = await redis.zrange(keys.bars(symbol, timeframe), '+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit ?? 100);
         return members.map((raw) => JSON.parse(raw));
+      },
+    }),
+    orderBook: t.field({
+      type: OrderBook,
+      nullable: true,
+      args: { symbol: t.arg({ type: 'MarketSymbol', required: true }), depth: t.arg.int({ defaultValue: 20 }) },
+      resolve: async (_root, { symbol, depth }) => {
+        const book = await get(keys.orderBook(symbol));
+        return book && { ...book, bids: book.bids.slice(0, depth ?? 20), asks: book.asks.slice(0, depth ?? 20) };
+      },
+    }),
+    trades: t.field({
+      type: [Trade],
+      args: { symbol: t.arg({ type: 'MarketSymbol', required: true }), limit: t.arg.int({ defaultValue: 100 }) },
+      resolve: async (_root, { symbol, limit }) => {
+        // The log's stamp sits at +inf: one member more, and the first one off when it is the stamp.
+        const count = limit ?? 100;
+        const members = await redis.zrange(keys.trades(symbol), '+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, count + 1);
+        const list = members[0]?.startsWith('{"stamp":true') ? members.slice(1) : members.slice(0, count);
+        return list.map((raw) => JSON.parse(raw));
       },
     }),
   }),
