@@ -247,6 +247,16 @@ describe('trades in Redis', () => {
     expect(response.data.trades.map((t: { id: string }) => t.id)).toEqual(['t3', 't1']);
   });
 
+  it('skip a stored trade at a price of 0, which no write could store, and remove it', async () => {
+    await putTo(harness.gateway, [trade(1)]);
+    const free = JSON.stringify({ id: 't2', time: new Date(T0 + 2000).toISOString(), price: 0, amount: 1, side: 'buy' });
+    await probe.zadd(LOG_KEY, T0 + 2000, free);
+    const response = await harness.gateway.gql(TRADES, { symbol: 'BTC/USDT' });
+    expect(response.errors).toBeUndefined();
+    expect(response.data.trades.map((t: { id: string }) => t.id)).toEqual(['t1']);
+    expect(await probe.zscore(LOG_KEY, free)).toBeNull();
+  });
+
   it('still take appends when the oldest trade, dropped past TRADES_MAX_PER_SYMBOL, cannot be decoded', async () => {
     const small = testGateway(harness.store, { TRADES_MAX_PER_SYMBOL: '3' });
     expect((await putTo(small, [trade(1), trade(2), trade(3)])).data).toEqual({ putTrades: 3 });

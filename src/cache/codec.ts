@@ -137,10 +137,15 @@ export function decodeTrade(raw: string): Stored<Trade> {
   return {
     id: r['id'] == null ? null : string(r, 'id'),
     time: date(r, 'time'),
-    price: number(r, 'price'),
+    price: checked(r, 'price', isPrice, 'a finite number > 0'),
     amount: checked(r, 'amount', isNonNegativeFloat, 'a finite number >= 0'),
     side: r['side'] == null ? null : checked(r, 'side', isTradeSide, 'buy or sell'),
   };
+}
+
+/** What a trade or a book level may cost: a finite number above 0. */
+function isPrice(value: unknown): value is number {
+  return isFloat(value) && value > 0;
 }
 
 function isTradeSide(value: unknown): value is TradeSide {
