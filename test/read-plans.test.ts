@@ -11,14 +11,15 @@ import {
   cacheContents,
   clientRequest,
   contentsOf,
+  allFieldsOf,
   encodeRecord,
-  FIELDS,
   fill,
   HOUR,
   isoAt,
   keys,
   render,
   SHAPES,
+  STAMP,
   stored,
   T0,
   TTL_MS,
@@ -126,7 +127,7 @@ describe('a gateway with read plans', () => {
   });
 
   it.each(SHAPES)('answers each odd or corrupt field of a stored $type exactly as the executor does', async ({ type, fields, wellFormed, write, query }) => {
-    const request = { query: query.replaceAll('ALL', FIELDS[type]!.join(' ')), variables: {} };
+    const request = { query: query.replaceAll('ALL', allFieldsOf(type)), variables: {} };
     expect(isPlanned(request)).toBe(true);
     const [{ body }] = (await expectSameAsExecutor((store) => write(store, encodeRecord(wellFormed)), request)) as [Answer];
     expect(body).not.toContain('"errors"');
@@ -146,6 +147,19 @@ const isPlanned = ({ query, operationName }: Request) => plans.planFor(schema, p
 const ticker = (symbol: string, last: number, dates: { time?: string; cachedAt?: string } = {}) =>
   JSON.stringify({ symbol, last, time: isoAt(0), cachedAt: isoAt(0), expiresAt: isoAt(1), ...dates });
 const bar = (hour: number, close: number) => JSON.stringify({ openTime: isoAt(hour), open: close, high: close, low: close, close, volume: 1 });
+const level = (price: number, amount: number) => ({ price, amount });
+const trade = (id: string, hour: number, price: number, side: 'buy' | 'sell') => JSON.stringify({ id, time: isoAt(hour), price, amount: 1, side });
+/** Trades t0 to t4, newest last; t1 and t2 share a time, and so a score. */
+const TRADES = [trade('t0', 0, 10, 'buy'), trade('t1', 1, 11, 'sell'), trade('t2', 1, 12, 'buy'), trade('t3', 2, 13, 'sell'), trade('t4', 3, 14, 'buy')];
+const appendTrades = (store: CacheStore) =>
+  store.appendLog({
+    key: keys.trades('BTC/USDT'),
+    idsKey: keys.tradeIds('BTC/USDT'),
+    members: TRADES.map((member) => ({ score: Date.parse(JSON.parse(member).time), member, id: JSON.parse(member).id })),
+    stamp: STAMP,
+    ttlMs: TTL_MS,
+    maxMembers: 10,
+  });
 
 describe('a planned query', () => {
   it.each([
@@ -200,6 +214,60 @@ describe('a planned query', () => {
     expect(body).toBe('{"data":{"ticker":null}}');
     expect(await store.getMany([keys.ticker('BTC/USDT')])).toEqual([null]);
   });
+  it('serves a book at each depth asked for, one document and the same stored bytes read at depth 2, then 3, then 2 again', async () => {
+    // The renderings memo keeps one rendering per plan and key: the depth must be part of it, or
+    // depth 3 would be answered with the levels rendered for depth 2.
+    const store = createMemoryStore();
+    const bids = [level(100, 1), level(99, 2), level(98, 3), level(97, 4)];
+    const asks = [level(101, 1), level(102, 2), level(103, 3), level(104, 4)];
+    await store.set(keys.orderBook('BTC/USDT'), JSON.stringify({ symbol: 'BTC/USDT', bids, asks, time: isoAt(0), cachedAt: isoAt(0), expiresAt: isoAt(1) }), TTL_MS);
+    const [withPlans, withoutPlans] = [planned(store), unplanned(store)];
+    const query = 'query($d: Int) { orderBook(symbol: "BTC/USDT", depth: $d) { bids { price amount } asks { price } } }';
+    const bodies: Record<number, string> = {
+      2: '{"data":{"orderBook":{"bids":[{"price":100,"amount":1},{"price":99,"amount":2}],"asks":[{"price":101},{"price":102}]}}}',
+      3: '{"data":{"orderBook":{"bids":[{"price":100,"amount":1},{"price":99,"amount":2},{"price":98,"amount":3}],"asks":[{"price":101},{"price":102},{"price":103}]}}}',
+    };
+    for (const d of [2, 3, 2, 3]) {
+      const request = { query, variables: { d } };
+      expect(isPlanned(request)).toBe(true);
+      const answered = await answer(withPlans, request);
+      expect(answered.body, `depth ${d}`).toBe(bodies[d]);
+      expect(answered).toEqual(await answer(withoutPlans, request));
+    }
+  });
+
+  it.each([
+    ['newest first, at most `limit`', { l: 2 }, ['t4', 't3']],
+    ['from `since` (inclusive), trades of one time in the order of their members', { s: isoAt(1) }, ['t4', 't3', 't2', 't1']],
+    ['at most `limit` from `since`', { l: 3, s: isoAt(1) }, ['t4', 't3', 't2']],
+    ['all of them, when `limit` is more than the log holds', { l: 1000 }, ['t4', 't3', 't2', 't1', 't0']],
+  ])('serves trades %s, and never the log’s stamp', async (_case, variables, ids) => {
+    const request = { query: 'query($l: Int, $s: DateTime) { trades(symbol: "BTC/USDT", limit: $l, since: $s) { id time price side stale } }', variables };
+    expect(isPlanned(request)).toBe(true);
+    const stores: CacheStore[] = [];
+    const [{ body }] = (await expectSameAsExecutor(async (store) => {
+      stores.push(store);
+      await appendTrades(store);
+    }, request)) as [Answer];
+    const served = ids.map((id) => {
+      const { time, price, side } = JSON.parse(TRADES[Number(id.slice(1))]!);
+      return { id, time, price, side: side.toUpperCase(), stale: false };
+    });
+    expect(body).toBe(JSON.stringify({ data: { trades: served } }));
+    // Read as a trade, the stamp would not decode, and would have been discarded.
+    for (const store of stores) expect(await store.rangeMany([{ key: keys.trades('BTC/USDT'), limit: 10 }])).toEqual([[STAMP, ...[...TRADES].reverse()]]);
+  });
+
+  it('serves `limit` trades of a log that has no stamp, as the executor does', async () => {
+    const request = { query: '{ trades(symbol: "BTC/USDT", limit: 2) { id } }', variables: {} };
+    expect(isPlanned(request)).toBe(true);
+    const [{ body }] = (await expectSameAsExecutor(async (store) => {
+      await appendTrades(store);
+      await store.discard(keys.trades('BTC/USDT'), STAMP);
+    }, request)) as [Answer];
+    expect(body).toBe('{"data":{"trades":[{"id":"t4"},{"id":"t3"}]}}');
+  });
+
   it('keeps its plans and their renderings to its own gateway: two gateways in one process share neither', async () => {
     // The same stored bytes, read by the same kind of query, but selecting different fields: a
     // rendering one gateway remembered must never answer the other's plan.

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
+import { encodeLogStamp } from '../../src/cache/codec.js';
 import { createKeyLayout } from '../../src/cache/keys.js';
 import type { CacheStore } from '../../src/cache/store.js';
 
@@ -20,7 +21,7 @@ const ANALYSIS_HASH = createHash('sha256').update(ANALYSIS_INPUT, 'utf8').digest
 export const keys = createKeyLayout({ namespace: 'mdc', version: 'v1' });
 /** Every key a generated query can find something under. */
 const CACHE_KEYS = [
-  ...SYMBOLS.flatMap((s) => [keys.ticker(s), keys.fundingRate(s), keys.bars(s, '1h'), keys.latestBar(s, '1h')]),
+  ...SYMBOLS.flatMap((s) => [keys.ticker(s), keys.fundingRate(s), keys.bars(s, '1h'), keys.latestBar(s, '1h'), keys.orderBook(s), keys.trades(s)]),
   keys.fearGreed(),
   keys.llmAnalysis(ANALYSIS_TYPE, ANALYSIS_HASH),
 ];
@@ -44,7 +45,10 @@ const rarely = <T>(value: fc.Arbitrary<T>, of: number) =>
 /** A field left out of the stored JSON. */
 const OMITTED = Symbol('omitted');
 
-/** How a stored field is written; what may be found instead that decodes, and that does not. */
+/**
+ * How a stored field is written; what may be found instead that decodes, and that does not (none,
+ * for a field the decoder ignores).
+ */
 interface StoredField {
   value: fc.Arbitrary<unknown>;
   odd: readonly unknown[];
@@ -115,6 +119,65 @@ const LLM_ANALYSIS = {
   model: optionalText,
   ...stamps,
 };
+/** A field the stored format does not have, which decoding must drop: absent unless odd. */
+const unknownField = (odd: readonly unknown[]): StoredField => ({ value: fc.constant(OMITTED), odd, corrupt: [] });
+const amount: StoredField = { value: fc.double({ min: 0, max: 1e4, noNaN: true }), odd: [0, 1e21, 5e-324], corrupt: [-1, '1', null, OMITTED] };
+
+/** `levels`, given lowest price first, as a side of `order` stores them: asks (1) so, bids (-1) highest first. */
+const bestFirst = (order: 1 | -1, levels: readonly unknown[]) => (order === 1 ? [...levels] : [...levels].reverse());
+const level = (price: number, amount: number) => ({ price, amount });
+/** A book side: prices > 0, strictly in `order`, amounts >= 0; a level that breaks that makes the whole book a miss. */
+const LEVELS = (order: 1 | -1): StoredField => ({
+  value: fc
+    .uniqueArray(fc.record({ price, amount: amount.value }), { selector: (l) => l.price, maxLength: 6 })
+    .map((levels) => levels.sort((a, b) => order * (a.price - b.price))),
+  odd: [
+    [],
+    bestFirst(order, [level(5e-324, 0), level(1e21, 1e21)]),
+    bestFirst(order, [{ price: 100, amount: 1, venue: 'x' }]), // a field of its own, dropped
+    bestFirst(order, [{ amount: 1, price: 100 }]),
+  ],
+  corrupt: [
+    [level(0, 1)],
+    [level(-1, 1)],
+    bestFirst(order, [level(100, 1), level(-0.5, 1)]),
+    bestFirst(-order as 1 | -1, [level(100, 1), level(101, 1)]), // out of order
+    [level(100, 1), level(100, 2)], // a price twice
+    [level(100, -1)],
+    // A bad level past the best ones: past any small depth, but still a corrupt book.
+    [...bestFirst(order, [level(100, 1), level(101, 1), level(102, 1)]), level(order === 1 ? 103 : 99, -1)],
+    [{ price: 100 }],
+    [level(100, 1), { price: '101', amount: 1 }],
+    ['level'],
+    [null],
+    [[100, 1]],
+    {},
+    '[]',
+    null,
+    OMITTED,
+  ],
+});
+const ORDER_BOOK = (symbol: string) => ({
+  symbol: symbolField(symbol),
+  bids: LEVELS(-1),
+  asks: LEVELS(1),
+  time: date,
+  ...stamps,
+  stale: unknownField([true, 'yes']),
+});
+/** A trade at `hour` (its score); its time is that of its score unless it is an odd one. */
+const TRADE = (hour: number) => ({
+  id: { value: fc.nat(999).map((n) => `t${n}`), odd: [null, OMITTED, '', '\ud800'], corrupt: [7, true] },
+  time: constant(isoAt(hour), date.odd, date.corrupt),
+  price: number,
+  amount,
+  side: { value: fc.constantFrom('buy', 'sell'), odd: [null, OMITTED], corrupt: ['hold', 'BUY', 7, ''] },
+  venue: unknownField(['binance', { nested: [1] }, null]),
+  stale: unknownField([true]),
+});
+/** A log's stamp as the gateway writes it. */
+export const STAMP = encodeLogStamp({ cachedAt: new Date(T0), expiresAt: new Date(T0 + HOUR) });
+
 /** A bar at `hour`; its openTime is that of its score unless it is an odd one. */
 const BAR = (hour: number) => ({
   openTime: constant(isoAt(hour), date.odd, date.corrupt),
@@ -170,6 +233,36 @@ export const SHAPES = [
       }),
     query: '{ latestBar(symbol: "BTC/USDT", timeframe: "1h") { ALL } bars(symbol: "BTC/USDT", timeframe: "1h") { ALL } }',
   },
+  {
+    type: 'OrderBook',
+    fields: ORDER_BOOK('BTC/USDT'),
+    wellFormed: {
+      symbol: 'BTC/USDT',
+      bids: [level(100.5, 1), level(100, 2.5), level(99, 0)],
+      asks: [level(101, 1), level(101.5, 3)],
+      time: isoAt(0),
+      cachedAt: isoAt(0),
+      expiresAt: isoAt(1),
+    },
+    write: (store: CacheStore, raw: string) => store.set(keys.orderBook('BTC/USDT'), raw, TTL_MS),
+    query: '{ orderBook(symbol: "BTC/USDT") { ALL } top: orderBook(symbol: "BTC/USDT", depth: 1) { ALL } }',
+  },
+  {
+    type: 'Trade',
+    fields: TRADE(1),
+    wellFormed: { id: 't1', time: isoAt(1), price: 100.5, amount: 0.25, side: 'buy' },
+    // The odd trade is the newest of two, so that `limit: 1` serves it alone.
+    write: (store: CacheStore, raw: string) =>
+      store.appendLog({
+        key: keys.trades('BTC/USDT'),
+        idsKey: keys.tradeIds('BTC/USDT'),
+        members: [{ score: T0, member: JSON.stringify({ id: 't0', time: isoAt(0), price: 1, amount: 1, side: 'sell' }), id: 't0' }, { score: T0 + HOUR, member: raw }],
+        stamp: STAMP,
+        ttlMs: TTL_MS,
+        maxMembers: 10,
+      }),
+    query: '{ trades(symbol: "BTC/USDT") { ALL } newest: trades(symbol: "BTC/USDT", limit: 1) { ALL } }',
+  },
 ];
 
 const NOT_A_RECORD = ['not json', '{"last":', '[]', 'null', '42', '"text"', ''];
@@ -186,7 +279,9 @@ export function stored(fields: Record<string, StoredField>): fc.Arbitrary<string
   const entries = Object.entries(fields);
   const record = (field: (f: StoredField) => fc.Arbitrary<unknown>) => fc.record(Object.fromEntries(entries.map(([name, f]) => [name, field(f)])));
   const oddly = ({ value, odd }: StoredField) => fc.oneof({ weight: 3, arbitrary: value }, { weight: 1, arbitrary: fc.constantFrom(...odd) });
-  const corruptField = fc.oneof(...entries.map(([name, { corrupt }]) => fc.constantFrom(...corrupt).map((value) => [name, value] as const)));
+  const corruptField = fc.oneof(
+    ...entries.filter(([, { corrupt }]) => corrupt.length > 0).map(([name, { corrupt }]) => fc.constantFrom(...corrupt).map((value) => [name, value] as const)),
+  );
   return fc.oneof(
     { weight: 4, arbitrary: record((f) => f.value).map(encodeRecord) },
     { weight: 4, arbitrary: record(oddly).map(encodeRecord) },
@@ -203,6 +298,38 @@ const barSeries = fc.uniqueArray(
   { selector: (m) => m.score, maxLength: 8 },
 );
 
+/**
+ * A trades log: members at a few shared times (several trades to a score), its stamp mostly as
+ * the gateway writes it; otherwise one the loaders do not recognise (which is then read as a
+ * trade that does not decode), one that lacks its dates, or none at all.
+ */
+const tradeLog = fc.record({
+  members: fc.array(
+    fc
+      .integer({ min: 0, max: 47 })
+      .map((hour) => hour - (hour % 8))
+      .chain((hour) => stored(TRADE(hour)).map((member): Member => ({ score: T0 + hour * HOUR, member }))),
+    { maxLength: 8 },
+  ),
+  stamp: usually(fc.constant(STAMP), [
+    'none',
+    '{"stamp":true}',
+    JSON.stringify({ stamp: true, cachedAt: isoAt(0) }),
+    JSON.stringify({ cachedAt: isoAt(0), expiresAt: isoAt(1), stamp: true }),
+    JSON.stringify({ absent: true, cachedAt: isoAt(0), expiresAt: isoAt(1) }),
+    'stamp',
+  ]) as fc.Arbitrary<string>,
+});
+/** The id a writer would give `appendLog` for a stored trade: its own, when it has one. */
+const idOf = (member: string) => {
+  try {
+    const { id } = JSON.parse(member) as { id?: unknown };
+    return typeof id === 'string' ? id : null;
+  } catch {
+    return null;
+  }
+};
+
 const symbolContents = (symbol: string) =>
   fc.record({
     ticker: slot(stored(TICKER(symbol))),
@@ -211,6 +338,9 @@ const symbolContents = (symbol: string) =>
     bars: fc.oneof({ weight: 12, arbitrary: barSeries }, { weight: 1, arbitrary: stored(BAR(0)).map((plainValue) => ({ plainValue })) }),
     /** As the series write leaves it, or overwritten: absent, or any bar. */
     latestBar: fc.oneof({ weight: 4, arbitrary: fc.constant('as written' as const) }, { weight: 1, arbitrary: slot(stored(BAR(47))) }),
+    orderBook: slot(stored(ORDER_BOOK(symbol))),
+    /** The log, or (a store error on every range read) a plain value under its key. */
+    trades: fc.oneof({ weight: 12, arbitrary: tradeLog }, { weight: 1, arbitrary: stored(TRADE(0)).map((plainValue) => ({ plainValue })) }),
   });
 
 export const cacheContents = fc.record({
@@ -223,13 +353,22 @@ export type CacheContents = typeof cacheContents extends fc.Arbitrary<infer T> ?
 export async function fill(store: CacheStore, contents: CacheContents) {
   const set = (key: string, raw: string | undefined) => (raw === undefined ? undefined : store.set(key, raw, TTL_MS));
   for (const [i, symbol] of SYMBOLS.entries()) {
-    const { ticker, fundingRate, bars, latestBar } = contents.symbols[i]!;
+    const { ticker, fundingRate, bars, latestBar, orderBook, trades } = contents.symbols[i]!;
     await set(keys.ticker(symbol), ticker);
     await set(keys.fundingRate(symbol), fundingRate);
     if ('plainValue' in bars) await set(keys.bars(symbol, '1h'), bars.plainValue);
     else await store.upsertSeries({ key: keys.bars(symbol, '1h'), latestKey: keys.latestBar(symbol, '1h'), members: bars, ttlMs: TTL_MS, maxMembers: 1000 });
     if (latestBar === undefined) await store.delete([keys.latestBar(symbol, '1h')]);
     else if (latestBar !== 'as written') await set(keys.latestBar(symbol, '1h'), latestBar);
+    await set(keys.orderBook(symbol), orderBook);
+    if ('plainValue' in trades) await set(keys.trades(symbol), trades.plainValue);
+    else {
+      const members = trades.members.map((m) => ({ ...m, id: idOf(m.member) }));
+      const stamp = trades.stamp === 'none' ? STAMP : trades.stamp;
+      await store.appendLog({ key: keys.trades(symbol), idsKey: keys.tradeIds(symbol), members, stamp, ttlMs: TTL_MS, maxMembers: 1000 });
+      // A log no writer stamped (an older version's, or one written by hand).
+      if (trades.stamp === 'none') await store.discard(keys.trades(symbol), STAMP);
+    }
   }
   await set(keys.fearGreed(), contents.fearGreed);
   await set(keys.llmAnalysis(ANALYSIS_TYPE, ANALYSIS_HASH), contents.llmAnalysis);
@@ -256,9 +395,18 @@ export const FIELDS: Record<string, readonly string[]> = {
   FearGreed: ['value', 'classification', 'time', 'cachedAt', 'expiresAt', 'stale', '__typename'],
   LlmAnalysis: ['analysisType', 'inputHash', 'result', 'model', 'cachedAt', 'expiresAt', 'stale', '__typename'],
   Bar: ['symbol', 'timeframe', 'openTime', 'open', 'high', 'low', 'close', 'volume', 'stale', '__typename'],
+  OrderBook: ['symbol', 'bids', 'asks', 'time', 'cachedAt', 'expiresAt', 'stale', '__typename'],
+  OrderBookLevel: ['price', 'amount', '__typename'],
+  Trade: ['id', 'time', 'price', 'amount', 'side', 'stale', '__typename'],
   Cached: ['cachedAt', 'expiresAt', 'stale', '__typename'],
 };
-const IS_CACHED = new Set(['Ticker', 'FundingRate', 'FearGreed', 'LlmAnalysis']);
+/** The fields of FIELDS that are lists of objects, by `Type.field`: the type of their items. */
+const ITEM_TYPES: Record<string, string> = { 'OrderBook.bids': 'OrderBookLevel', 'OrderBook.asks': 'OrderBookLevel' };
+const IS_CACHED = new Set(['Ticker', 'FundingRate', 'FearGreed', 'LlmAnalysis', 'OrderBook']);
+
+/** Every field of `type`, each list of objects with every field of its items: `symbol bids { price amount } ...`. */
+export const allFieldsOf = (type: string): string =>
+  FIELDS[type]!.map((field) => (ITEM_TYPES[`${type}.${field}`] ? `${field} { ${allFieldsOf(ITEM_TYPES[`${type}.${field}`]!)} }` : field)).join(' ');
 
 type Form = 'literal' | 'variable' | 'variable with default';
 interface Argument {
@@ -295,8 +443,20 @@ const leafAlias = fc.oneof(
 const noArguments = fc.constant<Argument[]>([]);
 const noSelections = fc.constant<Selection[]>([]);
 
-const leaf = (type: string): fc.Arbitrary<Selection> =>
-  fc.record({ field: fc.constantFrom(...FIELDS[type]!), alias: leafAlias, args: noArguments, directive, selections: noSelections });
+/** A field of `type`: a leaf, or (as often as two leaves) a list of objects with a selection of its own. */
+const field = (type: string): fc.Arbitrary<Selection> => {
+  const leaves = FIELDS[type]!.filter((name) => !ITEM_TYPES[`${type}.${name}`]);
+  const leaf = fc.record({ field: fc.constantFrom(...leaves), alias: leafAlias, args: noArguments, directive, selections: noSelections });
+  const lists = FIELDS[type]!.filter((name) => ITEM_TYPES[`${type}.${name}`]);
+  if (lists.length === 0) return leaf;
+  return fc.oneof(
+    { weight: leaves.length, arbitrary: leaf },
+    ...lists.map((name) => ({
+      weight: 2,
+      arbitrary: fc.record({ field: fc.constant(name), alias: leafAlias, args: noArguments, directive, selections: selectionSet(ITEM_TYPES[`${type}.${name}`]!) }),
+    })),
+  );
+};
 
 const fragment = (type: string, parts: (on: string) => fc.Arbitrary<Selection[]>): fc.Arbitrary<Selection> =>
   fc.constantFrom(type, ...(IS_CACHED.has(type) ? ['Cached'] : [])).chain((on) =>
@@ -313,17 +473,21 @@ const fragment = (type: string, parts: (on: string) => fc.Arbitrary<Selection[]>
 /** What makes two selections the same for `fc.uniqueArray`: a field's response key; a fragment is its own. */
 const responseKeyOf = (selection: Selection) => ('field' in selection ? `${selection.alias ?? ''}:${selection.field}` : selection);
 
-/** Mostly distinct fields, as clients select them; sometimes one twice, which graphql-js merges. */
-const selectionSet = (type: string): fc.Arbitrary<Selection[]> => {
+/**
+ * Mostly distinct fields, as clients select them; sometimes one twice, which graphql-js merges.
+ * At most 10, and no more than `type` has: more would select some twice.
+ */
+function selectionSet(type: string): fc.Arbitrary<Selection[]> {
+  const maxLength = Math.min(10, FIELDS[type]!.length);
   const selection = fc.oneof(
-    { weight: 6, arbitrary: leaf(type) },
-    { weight: 1, arbitrary: fragment(type, (on) => fc.uniqueArray(leaf(on), { minLength: 1, maxLength: 3, selector: responseKeyOf })) },
+    { weight: 6, arbitrary: field(type) },
+    { weight: 1, arbitrary: fragment(type, (on) => fc.uniqueArray(field(on), { minLength: 1, maxLength: 3, selector: responseKeyOf })) },
   );
   return fc.oneof(
-    { weight: 6, arbitrary: fc.uniqueArray(selection, { minLength: 1, maxLength: 10, selector: responseKeyOf }) },
-    { weight: 1, arbitrary: fc.array(selection, { minLength: 1, maxLength: 6 }) },
+    { weight: 6, arbitrary: fc.uniqueArray(selection, { minLength: 1, maxLength, selector: responseKeyOf }) },
+    { weight: 1, arbitrary: fc.array(selection, { minLength: 1, maxLength: Math.min(6, maxLength) }) },
   );
-};
+}
 
 const argument = (name: string, type: string, value: fc.Arbitrary<unknown>) =>
   fc.record({ name: fc.constant(name), type: fc.constant(type), value, form: fc.constantFrom<Form>('literal', 'variable', 'variable with default') });
@@ -340,6 +504,8 @@ const symbolsValue = usually(fc.array(fc.constantFrom(...SYMBOLS, 'NOPE/USDT'), 
 ], 15);
 const timeframeValue = usually(fc.constantFrom('1h', '1h', '1d'), ['2y', 7], 15);
 const limitValue = usually(fc.constantFrom(1, 2, 3, 5, 100, 5000), [0, -1, 5001, 1.5, '3', null], 8);
+const depthValue = usually(fc.constantFrom(1, 2, 3, 5, 20, 1000), [0, 1001, -1, 1.5, '3', null], 8);
+const tradesLimitValue = usually(fc.constantFrom(1, 2, 3, 5, 100, 1000), [0, -1, 1001, 1.5, '3', null], 8);
 const dateValue = usually(fc.integer({ min: -1, max: 48 }).map(isoAt), ['2026-01-01T05:00:00Z', '2026-01-01T07:00:00+02:00', 'yesterday', 7, null], 8);
 
 const rootField = (field: string, type: string, args: Array<fc.Arbitrary<Argument | undefined>>): fc.Arbitrary<Selection> =>
@@ -368,6 +534,12 @@ const ROOT_FIELDS = [
     optionalArgument('limit', 'Int', limitValue),
     optionalArgument('since', 'DateTime', dateValue),
     optionalArgument('until', 'DateTime', dateValue),
+  ]),
+  rootField('orderBook', 'OrderBook', [argument('symbol', 'MarketSymbol!', symbolValue), optionalArgument('depth', 'Int', depthValue)]),
+  rootField('trades', 'Trade', [
+    argument('symbol', 'MarketSymbol!', symbolValue),
+    optionalArgument('limit', 'Int', tradesLimitValue),
+    optionalArgument('since', 'DateTime', dateValue),
   ]),
 ];
 const rootSelection = fc.oneof(
@@ -402,8 +574,19 @@ function literal(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
 }
 
-const ROOT_TYPES: Record<string, string> = { ticker: 'Ticker', tickers: 'Ticker', fundingRate: 'FundingRate', fearGreed: 'FearGreed', llmAnalysis: 'LlmAnalysis', latestBar: 'Bar', bars: 'Bar' };
-const typeOf = (field: string) => ROOT_TYPES[field] ?? 'Query';
+const ROOT_TYPES: Record<string, string> = {
+  ticker: 'Ticker',
+  tickers: 'Ticker',
+  fundingRate: 'FundingRate',
+  fearGreed: 'FearGreed',
+  llmAnalysis: 'LlmAnalysis',
+  latestBar: 'Bar',
+  bars: 'Bar',
+  orderBook: 'OrderBook',
+  trades: 'Trade',
+};
+/** The type of what `field` of `parentType` selects from (a root field's, or a list's items). */
+const typeOf = (parentType: string, field: string) => (parentType === 'Query' ? ROOT_TYPES[field] : ITEM_TYPES[`${parentType}.${field}`]) ?? 'Query';
 
 /** The document, variables and operationName a client sends for `request`. */
 export function render({ roots, flag, operation, accept }: ClientRequest): Request {
@@ -424,7 +607,7 @@ export function render({ roots, flag, operation, accept }: ClientRequest): Reque
     const at = selection.directive ? ` ${selection.directive}` : '';
     if ('field' in selection) {
       const args = selection.args.length ? `(${selection.args.map(argumentText).join(', ')})` : '';
-      const body = selection.selections.length ? ` { ${selection.selections.map((s) => selectionText(s, typeOf(selection.field))).join(' ')} }` : '';
+      const body = selection.selections.length ? ` { ${selection.selections.map((s) => selectionText(s, typeOf(parentType, selection.field))).join(' ')} }` : '';
       const alias = aliasOf(selection);
       return `${alias ? `${alias}: ` : ''}${selection.field}${args}${at}${body}`;
     }

@@ -21,7 +21,9 @@ import {
 import { rootReads, type RootReadField } from '../root-reads.js';
 
 /** Object types whose every field serves the decoded value's own property, or `stale`. */
-const SERVED_TYPES: ReadonlySet<string> = new Set(['Ticker', 'FundingRate', 'FearGreed', 'LlmAnalysis', 'Bar']);
+const SERVED_TYPES: ReadonlySet<string> = new Set(['Ticker', 'FundingRate', 'FearGreed', 'LlmAnalysis', 'Bar', 'Trade', 'OrderBook']);
+/** Object types served in lists inside those (a book's levels), on the same terms. */
+const NESTED_TYPES: ReadonlySet<string> = new Set(['OrderBookLevel']);
 
 export interface LeafPlan {
   /** `"responseKey":`, with the comma before it when it is not the first. */
@@ -30,6 +32,8 @@ export interface LeafPlan {
   name: string;
   type: GraphQLLeafType | null;
   nonNull: boolean;
+  /** For a list of objects (a book side): the plan of each item. */
+  items?: ObjectPlan;
 }
 
 export interface ObjectPlan {
@@ -109,7 +113,7 @@ function compileObject(
   if (nodes === null) return null;
   const leaves: LeafPlan[] = [];
   for (const [i, node] of nodes.entries()) {
-    if (node.selectionSet || node.arguments?.length) return null;
+    if (node.arguments?.length) return null;
     const prefix = `${i === 0 ? '' : ','}${JSON.stringify(node.alias?.value ?? node.name.value)}:`;
     const name = node.name.value;
     if (name === '__typename') {
@@ -118,6 +122,16 @@ function compileObject(
     }
     const definition = type.getFields()[name];
     if (!definition) return null;
+    if (node.selectionSet) {
+      // Only `[Item!]!` of a nested type: what a stored list of records always is.
+      const list = isNonNullType(definition.type) ? definition.type.ofType : null;
+      const item = isListType(list) && isNonNullType(list.ofType) ? list.ofType.ofType : null;
+      if (!isObjectType(item) || !NESTED_TYPES.has(item.name)) return null;
+      const items = compileObject(schema, node.selectionSet, item, fragments, nextId);
+      if (items === null) return null;
+      leaves.push({ prefix, name, type: null, nonNull: true, items });
+      continue;
+    }
     const leafType = getNamedType(definition.type);
     if (!isLeafType(leafType) || isListType(getNullableType(definition.type))) return null;
     leaves.push({ prefix, name, type: leafType, nonNull: isNonNullType(definition.type) });

@@ -28,11 +28,12 @@ export function createRenderer(maxBytes: number) {
     return bytes;
   });
 
-  function point(object: ObjectPlan, key: string, decode: Decode, served: Served<string> | null | Error): string {
+  /** `variant`: what besides the stored bytes shapes the decoded value (a book's depth). */
+  function point(object: ObjectPlan, key: string, decode: Decode, served: Served<string> | null | Error, variant = ''): string {
     if (served === null) return 'null';
     if (served instanceof Error) throw served;
     if (served.stale) return renderObject(object, decode(served.value) as Record<string, unknown>, true);
-    const memoKey = `${object.id} ${key}`;
+    const memoKey = `${object.id} ${key} ${variant}`;
     const last = renderings.get(memoKey);
     if (last?.raws[0] === served.value) return last.jsons[0]!;
     const json = renderObject(object, decode(served.value) as Record<string, unknown>, false);
@@ -74,10 +75,22 @@ function renderObject({ typeName, leaves }: ObjectPlan, value: Record<string, un
   let json = '{';
   for (const leaf of leaves) {
     json += leaf.prefix;
-    if (leaf.type === null) json += JSON.stringify(typeName);
+    if (leaf.items !== undefined) json += renderList(leaf.items, value[leaf.name], stale);
+    else if (leaf.type === null) json += JSON.stringify(typeName);
     else json += renderLeaf(leaf, leaf.name === 'stale' ? stale : value[leaf.name]);
   }
   return `${json}}`;
+}
+
+/** A list of records (a book side), each item rendered by `items`; throws if it is not one. */
+function renderList(items: ObjectPlan, list: unknown, stale: boolean): string {
+  if (!Array.isArray(list)) throw new Error('not a list');
+  let json = '[';
+  for (const [i, item] of list.entries()) {
+    if (typeof item !== 'object' || item === null) throw new Error('not a record');
+    json += (i === 0 ? '' : ',') + renderObject(items, item as Record<string, unknown>, stale);
+  }
+  return `${json}]`;
 }
 
 /** A leaf as graphql-js completes it and `JSON.stringify` then writes it; throws where graphql-js would report an error. */

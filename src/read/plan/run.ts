@@ -56,7 +56,7 @@ export async function runReadPlan(
       body += root.prefix;
       const read = reads[i];
       if ('typename' in root) body += JSON.stringify(root.typename);
-      else if (read!.kind === 'point') body += render.point(root.object, read!.key, read!.decode, pointValues.get(read!.key)!);
+      else if (read!.kind === 'point') body += render.point(root.object, read!.key, read!.decode, pointValues.get(read!.key)!, read!.variant);
       else if (read!.kind === 'points') body += render.points(root.object, read!, pointValues);
       else body += render.range(root.object, read!, rangeValues.get(rangeKeyOf(read!.range))!);
     });
