@@ -30,7 +30,7 @@ import {
   type Trade,
 } from './market-types.js';
 import type { StaleTier } from './stale-tier.js';
-import type { CacheStore, IndexRef, SetEntry } from './store.js';
+import type { CacheStore, SetEntry } from './store.js';
 import { ttlMsFor, type TtlPolicy } from './ttl-policy.js';
 
 export interface MarketCacheOptions {
