@@ -7,6 +7,7 @@ import type { Bar, Timeframe } from '../../cache/market-types.js';
 import type { CacheStore, SeriesRange } from '../../cache/store.js';
 import { UpstreamError, type BarsRequest, type ExchangeSource } from '../../sources/source.js';
 import type { UpstreamGuard } from '../../sources/upstream-guard.js';
+import { readAgain, type Found } from './read-again.js';
 import { UpstreamUnavailableError } from './upstream-unavailable.js';
 
 export interface BarFillerOptions {
@@ -66,8 +67,6 @@ export function openTimeOf(raw: string): number {
   return Date.parse(raw.slice(start, raw.indexOf('"', start)));
 }
 
-/** What a read found of a series: its members, newest first, or a failure. */
-type Found = { value: string[]; stale: boolean } | null | Error;
 
 /**
  * Read-through for bars. Closed candles never change, so a series lives `TTL_BARS_SECONDS`; what
@@ -199,12 +198,7 @@ export function createBarFiller({ store, keys, exchange, barsTtlMs, barsMaxPerSe
               answers[i] = answer.value.length > 0 ? { value: answer.value, stale: true } : error;
               return;
             }
-            try {
-              const [again] = await store.rangeMany([range]);
-              answers[i] = again === null || again === undefined ? null : { value: again, stale: false };
-            } catch (readError) {
-              answers[i] = readError instanceof Error ? readError : new Error(String(readError));
-            }
+            answers[i] = await readAgain(store, range);
           })(),
         );
       });

@@ -7,6 +7,7 @@ import type { CacheStore, SeriesRange } from '../../cache/store.js';
 import { UpstreamError, type ExchangeSource } from '../../sources/source.js';
 import type { UpstreamGuard } from '../../sources/upstream-guard.js';
 import { expiresAtOf, isAbsent } from './filler.js';
+import { readAgain, type Found } from './read-again.js';
 import { UpstreamUnavailableError } from './upstream-unavailable.js';
 
 export interface TradeFillerOptions {
@@ -22,8 +23,6 @@ export interface TradeFillerOptions {
   logger: Logger;
 }
 
-/** What a read found of a log: its members (its stamp first), or a failure. */
-type Found = { value: string[]; stale: boolean } | null | Error;
 
 /**
  * Read-through for trades, by the rules of every point kind: a symbol's log carries a stamp (its
@@ -135,12 +134,7 @@ export function createTradeFiller({ store, keys, exchange, ttlMs, graceMs, maxPe
               answers[i] = error;
               return;
             }
-            try {
-              const [again] = await store.rangeMany([range]);
-              answers[i] = again === null || again === undefined ? null : { value: again, stale: false };
-            } catch (readError) {
-              answers[i] = readError instanceof Error ? readError : new Error(String(readError));
-            }
+            answers[i] = await readAgain(store, range);
           })(),
         );
       });
