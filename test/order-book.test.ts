@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../src/cache/memory-store.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
-import { useRedisGateway } from './support/harness.js';
+import { eachStore, useRedisGateway } from './support/harness.js';
 import { commandsDuring } from './support/redis-server.js';
 import { interruptible, recordingStore } from './support/stores.js';
 
@@ -31,11 +31,7 @@ const deepBook = (symbol: string, count: number) => ({
   asks: Array.from({ length: count }, (_, i) => level(101 + count - 1 - i, i + 1)),
 });
 
-/** Each store the gateway runs on: a fresh gateway per test (and, for memory, a fresh store). */
-const STORES: Array<[string, (env?: Record<string, string>) => TestGateway]> = [
-  ['Redis', (env) => testGateway(harness.store, env)],
-  ['the in-memory store', (env) => testGateway(createMemoryStore(), env)],
-];
+const STORES = eachStore(harness);
 
 describe.each(STORES)('order books on %s', (_name, makeGateway) => {
   let gateway: TestGateway;

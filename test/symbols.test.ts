@@ -1,9 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createMemoryStore } from '../src/cache/memory-store.js';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
-import { useRedisGateway } from './support/harness.js';
+import { eachStore, useRedisGateway } from './support/harness.js';
 import { commandsDuring } from './support/redis-server.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
@@ -57,10 +56,7 @@ interface CachedSymbol {
   timeframes: string[];
 }
 
-const STORES: Array<[string, (env?: Record<string, string>) => TestGateway]> = [
-  ['Redis', (env) => testGateway(harness.store, env)],
-  ['the in-memory store', (env) => testGateway(createMemoryStore(), env)],
-];
+const STORES = eachStore(harness);
 
 describe.each(STORES)('on %s', (_name, makeGateway) => {
   let gateway: TestGateway;

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../src/cache/memory-store.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
-import { useRedisGateway } from './support/harness.js';
+import { eachStore, useRedisGateway } from './support/harness.js';
 import { interruptible } from './support/stores.js';
 
 /**
@@ -34,10 +34,7 @@ const PUT_TRADES = `mutation($symbol: MarketSymbol!, $trades: [TradeInput!]!, $t
 const TRADES = `query($symbol: MarketSymbol!, $limit: Int, $since: DateTime) {
   trades(symbol: $symbol, limit: $limit, since: $since) { ${TRADE_FIELDS} } }`;
 
-const STORES: Array<[string, (env?: Record<string, string>) => TestGateway]> = [
-  ['Redis', (env) => testGateway(harness.store, env)],
-  ['the in-memory store', (env) => testGateway(createMemoryStore(), env)],
-];
+const STORES = eachStore(harness);
 
 describe.each(STORES)('trades on %s', (_name, makeGateway) => {
   let gateway: TestGateway;

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { createMemoryStore } from '../../src/cache/memory-store.js';
 import { createRedisStore, type RedisStoreOptions } from '../../src/cache/redis-store.js';
 import type { CacheStore } from '../../src/cache/store.js';
 import { testGateway, type TestGateway } from './gateway.js';
@@ -60,4 +61,15 @@ export function useRedisGateway({ env = {}, store: storeOptions = {}, wrap = (st
     harness.gateway = testGateway(harness.store, env);
   });
   return harness;
+}
+
+/**
+ * Each store a gateway runs on, for `describe.each`: the harness's Redis store, and a fresh
+ * in-memory store per gateway. Each entry makes a gateway configured as from `env`.
+ */
+export function eachStore(harness: GatewayHarness): Array<[string, (env?: Record<string, string>) => TestGateway]> {
+  return [
+    ['Redis', (env) => testGateway(harness.store, env)],
+    ['the in-memory store', (env) => testGateway(createMemoryStore(), env)],
+  ];
 }
