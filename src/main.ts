@@ -112,8 +112,12 @@ export async function start(config: Config, { handleSignals = true, logger = cre
     await Promise.all([redis, bulkRedis, subscriber].map((client) => client?.quit().catch(() => client.disconnect())));
   };
   if (handleSignals) {
+    // Listening for good (not `once`): a second signal with no listener left would kill the
+    // process mid shutdown (seen in CI under npm start). The shutdown runs once, bounded by its
+    // grace period; signals during it change nothing.
+    let stopping: Promise<void> | undefined;
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.once(signal, () => void shutdown(signal).then(() => process.exit(0)));
+      process.on(signal, () => void (stopping ??= shutdown(signal).then(() => process.exit(0))));
     }
   }
   return { server, port, url, shutdown };

@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_QUERY } from '../src/edge/example-query.js';
 import { ADMIN_TOKEN, WRITER_TOKEN } from './support/gateway.js';
-import { exitOf, kill, logLines, ROOT, run, startupLine, type Run } from './support/process.js';
+import { exitOf, kill, logLines, ROOT, run, startupLine, waitFor, type Run } from './support/process.js';
 import { freePort, startRedisServer, type RedisServer } from './support/redis-server.js';
 
 // `npm start` as an operator runs it: a real process, configured only through its environment.
@@ -197,6 +198,25 @@ describe('the gateway started with REDIS_URL', () => {
     gateway.child.kill('SIGTERM');
     expect(await exitOf(gateway)).toEqual({ code: 0, signal: null });
   });
+
+  it('finishes its shutdown when a second SIGTERM comes during it', async () => {
+    const second = await startGateway({ REDIS_URL: redisServer.url });
+    // A request still arriving keeps the shutdown waiting for it (up to its grace period).
+    const { port } = new URL(second.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+    try {
+      second.child.kill('SIGTERM');
+      await waitFor(second, () => logLines(second).find((entry) => entry.msg === 'shutting down'));
+      second.child.kill('SIGTERM');
+      expect(await exitOf(second)).toEqual({ code: 0, signal: null });
+      expect(logLines(second).filter((entry) => entry.msg === 'shutting down')).toHaveLength(1);
+    } finally {
+      socket.destroy();
+      kill(second.child);
+    }
+  }, 20_000);
 });
 
 describe('the gateway given a bad setting', () => {
