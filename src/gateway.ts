@@ -5,6 +5,7 @@ import { createKeyLayout } from './cache/keys.js';
 import { createMarketCache } from './cache/market-cache.js';
 import { DEFAULTS } from './defaults.js';
 import { createFiller } from './read/fill/filler.js';
+import { createReadPlans } from './read/plan/read-plans.js';
 import { createAnalyzer } from './read/fill/analyze.js';
 import { warmCache } from './read/fill/warm.js';
 import { createSources } from './sources/sources.js';
@@ -46,6 +47,14 @@ export interface GatewayDeps {
 export function createGateway({ config, store, logger, isReady = () => true }: GatewayDeps) {
   const keys = createKeyLayout(config);
   const tier = createStaleTier({ maxBytes: config.staleTierMaxBytes, maxAgeMs: config.staleMaxAgeSeconds * 1000 });
+  const readPlans = config.readPlans ? createReadPlans() : undefined;
+  // What another gateway process changed is no longer what this one keeps: its stale tier and its
+  // renderings drop it, so that it is never served, stale or not, once Redis has a newer answer.
+  store.onChange((change) => {
+    if ('key' in change) tier.forget(change.key);
+    else tier.forgetPrefix(change.prefix);
+    readPlans?.forget(change);
+  });
   const sources = createSources(config.sources, logger);
   const { ticker, fundingRate, fearGreed, orderBook, trades } = config.graceSeconds;
   const cache = createMarketCache({
@@ -116,7 +125,7 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
       useFiniteNumbers(),
       useArgumentNames(),
       useReadCost({ maxCost: config.maxReadCost }),
-      config.readPlans && useReadPlans(),
+      readPlans !== undefined && useReadPlans(readPlans),
     ],
   });
   // The warm-up, for main.ts to run at start-up as `warmCache` does.

@@ -41,9 +41,9 @@ export async function start(config: Config, { handleSignals = true, logger = cre
   const redis = config.redisUrl ? createRedisClient(config.redisUrl, logger) : undefined;
   // Bar ranges get a connection of their own: their replies can be megabytes (see redis-store.ts).
   const bulkRedis = config.redisUrl ? createRedisClient(config.redisUrl, logger, { reportsState: false }) : undefined;
-  // With a source, fills are announced on a channel that waiting processes subscribe to.
-  const hasSources = config.sources.exchangeId !== undefined || config.sources.fearGreedUrl !== undefined || config.sources.llm !== undefined;
-  const subscriber = config.redisUrl && hasSources ? createRedisClient(config.redisUrl, logger, { reportsState: false }) : undefined;
+  // Every change is announced on a channel each process subscribes to: to drop what it keeps of
+  // changed keys, and to hear of the fills it waits for.
+  const subscriber = config.redisUrl ? createRedisClient(config.redisUrl, logger, { reportsState: false }) : undefined;
   const { store, isReady } = redis
     ? resilientRedisStore(redis, bulkRedis!, subscriber, config, logger)
     : { store: createMemoryStore({ maxKeys: config.memoryMaxKeys, maxBytes: config.memoryMaxBytes }), isReady: () => true };
@@ -138,7 +138,7 @@ function resilientRedisStore(redis: Redis, bulkRedis: Redis, subscriber: Redis |
     redis,
     bulkRedis,
     subscriber,
-    fillChannel: `${createKeyLayout(config).root}fills`,
+    changeChannel: `${createKeyLayout(config).root}changes`,
     readTimeoutMs: config.redisReadTimeoutMs,
     readMaxMs: config.redisReadMaxMs,
     writeTimeoutMs: config.redisWriteTimeoutMs,

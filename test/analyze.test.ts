@@ -69,7 +69,7 @@ afterAll(async () => {
 beforeEach(() => {
   llm.reset();
   namespace += 1;
-  store = createRedisStore({ redis: redis.redis, subscriber: redis.server.client(), fillChannel: `a${namespace}:v1:fills`, readTimeoutMs: 5000, writeTimeoutMs: 5000 });
+  store = createRedisStore({ redis: redis.redis, subscriber: redis.server.client(), changeChannel: `a${namespace}:v1:changes`, readTimeoutMs: 5000, writeTimeoutMs: 5000 });
   KEY = `a${namespace}:v1:llm:{sentiment}:${HASH}`;
   gateway = testGateway(store, { ...llmEnv(), UPSTREAM_TIMEOUT_MS: '2000', CACHE_NAMESPACE: `a${namespace}` });
 });

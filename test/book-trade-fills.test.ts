@@ -36,7 +36,7 @@ beforeAll(async () => {
 afterAll(() => binance?.stop());
 
 /** A gateway reading through to the exchange, in a namespace of its own, hearing fills announced. */
-function exchangeGateway(env: Record<string, string> = {}, store = createRedisStore({ redis: redis.redis, subscriber: redis.server.client(), fillChannel: `b${namespace + 1}:v1:fills`, readTimeoutMs: 5000, writeTimeoutMs: 5000 })) {
+function exchangeGateway(env: Record<string, string> = {}, store = createRedisStore({ redis: redis.redis, subscriber: redis.server.client(), changeChannel: `b${namespace + 1}:v1:changes`, readTimeoutMs: 5000, writeTimeoutMs: 5000 })) {
   return testGateway(store, { EXCHANGE_ID: 'binance', EXCHANGE_API_URL: binance.url, UPSTREAM_TIMEOUT_MS: '2000', CACHE_NAMESPACE: `b${namespace}`, ...env });
 }
 
@@ -171,7 +171,7 @@ describe.each([
   it('cost one upstream call for 100 concurrent readers, and one for a second gateway on the same Redis', async () => {
     binance.setTrades('ETHUSDT', recentTrades(5));
     binance.mode({ delayMs: 300 }, '/api/v3/aggTrades');
-    const other = exchangeGateway(planEnv, createRedisStore({ redis: redis.server.client(), subscriber: redis.server.client(), fillChannel: `b${namespace}:v1:fills`, readTimeoutMs: 5000, writeTimeoutMs: 5000 }));
+    const other = exchangeGateway(planEnv, createRedisStore({ redis: redis.server.client(), subscriber: redis.server.client(), changeChannel: `b${namespace}:v1:changes`, readTimeoutMs: 5000, writeTimeoutMs: 5000 }));
     const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? other : gateway).gql(TRADES, { s: 'ETH/USDT', l: 5 })));
     for (const answer of answers) {
       expect(answer.errors).toBeUndefined();

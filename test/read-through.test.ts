@@ -44,7 +44,7 @@ afterAll(() => fng?.stop());
 
 beforeEach(() => {
   fng.reset();
-  const store = createRedisStore({ redis: redis.redis, subscriber: redis.server.client(), fillChannel: `t${namespace + 1}:v1:fills`, readTimeoutMs: 5000, writeTimeoutMs: 5000 });
+  const store = createRedisStore({ redis: redis.redis, subscriber: redis.server.client(), changeChannel: `t${namespace + 1}:v1:changes`, readTimeoutMs: 5000, writeTimeoutMs: 5000 });
   namespace += 1;
   KEY = `t${namespace}:v1:fear-greed`;
   gateway = testGateway(store, { FEAR_GREED_URL: fng.url, UPSTREAM_TIMEOUT_MS: '2000', CACHE_NAMESPACE: `t${namespace}` });

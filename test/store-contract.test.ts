@@ -32,7 +32,7 @@ const harnesses: Array<[string, () => Harness]> = [
     () => {
       let store: CacheStore;
       return {
-        store: () => (store ??= createRedisStore({ redis, subscriber: redisHarness.server.client(), fillChannel: 'test:fills' })),
+        store: () => (store ??= createRedisStore({ redis, subscriber: redisHarness.server.client(), changeChannel: 'test:changes' })),
         // The test's own private server: flushing it touches nothing shared.
         reset: async () => void (await redis.flushall()),
       };

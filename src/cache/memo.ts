@@ -9,15 +9,20 @@ const ENTRY_OVERHEAD_BYTES = 96;
  * counts of each value (in bytes, e.g. with `heapBytesOf`). Once full, the least recently used
  * entries go first, in O(1) each.
  */
-export function createMemo<V extends {}>(maxBytes: number, sizeOf: (value: V) => number) {
+export function createMemo<V extends {}>(maxBytes: number, sizeOf: (value: V) => number, { dispose }: { dispose?: (value: V, key: string) => void } = {}) {
   const entries = new LRUCache<string, V>({
     maxSize: maxBytes,
     sizeCalculation: (value, key) => ENTRY_OVERHEAD_BYTES + heapBytesOf(key) + sizeOf(value),
+    // Called for every entry that leaves: evicted, replaced or deleted.
+    ...(dispose && { dispose }),
   });
   return {
     get: (key: string): V | undefined => entries.get(key),
     set(key: string, value: V) {
       entries.set(key, value);
+    },
+    delete(key: string) {
+      entries.delete(key);
     },
   };
 }

@@ -183,6 +183,9 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
       });
     },
 
+    // No other process shares this store: there is nobody else's change to hear of.
+    onChange() {},
+
     async upsertSeries({ key, latestKey, members, ttlMs, maxMembers, lease, index }) {
       if (members.length === 0) return 0;
       if (lease !== undefined && 'token' in lease) {

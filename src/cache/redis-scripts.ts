@@ -8,7 +8,7 @@ import type { Redis, Result } from 'ioredis';
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     mdcSetBefore(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
-    mdcFill(key: string, leaseKey: string, token: string, value: string, ttlMs: number, channel: string): Result<number, Context>;
+    mdcFill(key: string, leaseKey: string, channel: string, origin: string, token: string, value: string, ttlMs: number): Result<number, Context>;
     mdcUpsertSeries(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
     mdcDeleteBefore(numberOfKeys: number, ...keysThenDeadline: Array<string | number>): Result<number[] | null, Context>;
     mdcDiscard(key: string, ...raw: string[]): Result<number, Context>;
@@ -24,10 +24,21 @@ declare module 'ioredis' {
 // a write reported as failed never lands. (`NOW_MS` is defined in each script below.)
 const NOW_MS = `local t = redis.call('TIME') local nowMs = t[1] * 1000 + math.floor(t[2] / 1000)`;
 
+// Every change is announced, in the same atomic step, on the changes channel: '<origin> <key>'.
+// The other gateway processes drop what they keep of the key (their stale tiers, memos), and
+// waiters for a fill of it read it again (see redis-store.ts). A script that announces takes the
+// channel and the writer's origin as its first two arguments, taken off ARGV here, so that the
+// rest of its arguments keep their places.
+const ANNOUNCE = `local channel = table.remove(ARGV, 1)
+local origin = table.remove(ARGV, 1)
+local function announce(key) redis.call('PUBLISH', channel, origin .. ' ' .. key) end`;
+
 const SET_BEFORE = `${NOW_MS}
+${ANNOUNCE}
 if nowMs > tonumber(ARGV[3]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 if KEYS[2] then redis.call('DEL', KEYS[2]) end
+announce(KEYS[1])
 return 1
 `;
 
@@ -35,10 +46,11 @@ return 1
 // invalidation since then dropped the lease, and wins. The lease's own expiry is the fill's
 // deadline, so a fill that reaches a frozen Redis late does nothing either.
 const FILL = `
+${ANNOUNCE}
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('DEL', KEYS[2])
-redis.call('PUBLISH', ARGV[4], KEYS[1])
+announce(KEYS[1])
 return 1
 `;
 
@@ -48,6 +60,7 @@ return 1
 // KEYS[3], when given, is the series' fill lease: ARGV[4] 'drop' deletes it (a write), a token
 // (a fill) writes only while the lease holds it, and releases it.
 const UPSERT_SERIES = `${NOW_MS}
+${ANNOUNCE}
 if nowMs > tonumber(ARGV[3]) then return -1 end
 if KEYS[3] and ARGV[4] ~= 'drop' then
   if redis.call('GET', KEYS[3]) ~= ARGV[4] then return -2 end
@@ -64,6 +77,8 @@ if size > maxMembers then
 end
 redis.call('PEXPIRE', KEYS[1], ttlMs)
 redis.call('SET', KEYS[2], redis.call('ZRANGE', KEYS[1], -1, -1)[1], 'PX', ttlMs)
+announce(KEYS[1])
+announce(KEYS[2])
 local kept = 0
 for i = 5, #ARGV, 2 do
   kept = kept + redis.call('ZCOUNT', KEYS[1], ARGV[i], ARGV[i])
@@ -74,12 +89,14 @@ return kept
 // putTickers: every value or none. ARGV after the deadline: value, TTL and the KEYS position of its
 // lease (0 for none), for each KEYS entry up to ARGV[2].
 const SET_MANY_BEFORE = `${NOW_MS}
+${ANNOUNCE}
 if nowMs > tonumber(ARGV[1]) then return 0 end
 for i = 1, tonumber(ARGV[2]) do
   local at = 3 + (i - 1) * 3
   redis.call('SET', KEYS[i], ARGV[at], 'PX', ARGV[at + 1])
   local lease = tonumber(ARGV[at + 2])
   if lease > 0 then redis.call('DEL', KEYS[lease]) end
+  announce(KEYS[i])
 end
 return 1
 `;
@@ -91,6 +108,7 @@ return 1
 // reading members, which stay opaque. The stamp sits alone at +inf, outside the count.
 // KEYS[3] is the log's fill lease, as for UPSERT_SERIES.
 const APPEND_LOG = `${NOW_MS}
+${ANNOUNCE}
 if nowMs > tonumber(ARGV[3]) then return -1 end
 if KEYS[3] and ARGV[4] ~= 'drop' then
   if redis.call('GET', KEYS[3]) ~= ARGV[4] then return -2 end
@@ -123,6 +141,7 @@ end
 redis.call('ZADD', KEYS[1], '+inf', ARGV[5])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
+announce(KEYS[1])
 local kept = 0
 for _, member in ipairs(added) do
   if redis.call('ZSCORE', KEYS[1], member) then kept = kept + 1 end
@@ -150,9 +169,13 @@ return 1
 `;
 
 const DELETE_BEFORE = `${NOW_MS}
+${ANNOUNCE}
 if nowMs > tonumber(ARGV[1]) then return nil end
 local existed = {}
-for i, key in ipairs(KEYS) do existed[i] = redis.call('DEL', key) end
+for i, key in ipairs(KEYS) do
+  existed[i] = redis.call('DEL', key)
+  announce(key)
+end
 return existed
 `;
 

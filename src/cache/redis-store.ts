@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { ReplyError, type ChainableCommander, type Redis } from 'ioredis';
 import { CacheUnavailableError } from './cache-unavailable.js';
 import { defineScripts } from './redis-scripts.js';
-import type { CacheStore, IndexRef, SeriesRange } from './store.js';
+import type { CacheStore, Change, IndexRef, SeriesRange } from './store.js';
 import { DEFAULTS } from '../defaults.js';
 
 const SCAN_BATCH = 500;
@@ -37,12 +38,13 @@ export interface RedisStoreOptions {
    */
   writeTimeoutMs?: number;
   /**
-   * A caller-owned client this store may put in subscriber mode, to hear fills announced on
-   * `fillChannel` by any process. Without it, `awaitFill` waits its whole bound.
+   * A caller-owned client this store may put in subscriber mode, to hear the changes every
+   * process announces on `changeChannel`. Without it, `awaitFill` waits its whole bound and
+   * `onChange` hears nothing.
    */
   subscriber?: Redis;
-  /** The pub/sub channel fills are announced on. */
-  fillChannel?: string;
+  /** The pub/sub channel every write, fill and delete is announced on (`<origin> <key>`). */
+  changeChannel?: string;
 }
 
 /**
@@ -58,9 +60,12 @@ export function createRedisStore({
   readMaxMs = DEFAULTS.redis.readMaxMs,
   writeTimeoutMs = DEFAULTS.redis.writeTimeoutMs,
   subscriber,
-  fillChannel = 'mdc:fills',
+  changeChannel = 'mdc:changes',
 }: RedisStoreOptions): CacheStore {
   defineScripts(redis);
+  // Who announces a change, so that this store does not hear its own as another process's.
+  const origin = randomUUID();
+  const announcing = [changeChannel, origin] as const;
 
   // Deadlines are in Redis's clock; this is its offset from ours, measured at each connection.
   let clockOffsetMs = 0;
@@ -92,7 +97,7 @@ export function createRedisStore({
     return result;
   };
 
-  const fills = listenForFills(subscriber, fillChannel);
+  const changes = listenForChanges(subscriber, changeChannel, origin);
 
   return {
     async getMany(keys) {
@@ -112,11 +117,11 @@ export function createRedisStore({
     async set(key, value, ttlMs, leaseKey, index) {
       const keys = leaseKey === undefined ? [key] : [key, leaseKey];
       if (index === undefined) {
-        applied(await write((deadlineMs) => redis.mdcSetBefore(keys.length, ...keys, value, ttlMs, deadlineMs)), 'the write');
+        applied(await write((deadlineMs) => redis.mdcSetBefore(keys.length, ...keys, ...announcing, value, ttlMs, deadlineMs)), 'the write');
         return;
       }
       const [stored] = await write(async (deadlineMs) => {
-        const pipeline = redis.pipeline().mdcSetBefore(keys.length, ...keys, value, ttlMs, deadlineMs);
+        const pipeline = redis.pipeline().mdcSetBefore(keys.length, ...keys, ...announcing, value, ttlMs, deadlineMs);
         return withIndex(pipeline, 1, [index]);
       });
       applied(stored as number, 'the write');
@@ -131,7 +136,7 @@ export function createRedisStore({
         args.push(value, ttlMs, leaseKey === undefined ? 0 : keys.length);
       }
       const [stored] = await write(async (deadlineMs) => {
-        const pipeline = redis.pipeline().mdcSetManyBefore(keys.length, ...keys, deadlineMs, entries.length, ...args);
+        const pipeline = redis.pipeline().mdcSetManyBefore(keys.length, ...keys, ...announcing, deadlineMs, entries.length, ...args);
         return withIndex(pipeline, 1, indexRefsOf(entries));
       });
       applied(stored as number, 'the write');
@@ -150,12 +155,14 @@ export function createRedisStore({
       if (entries.length === 0) return [];
       return write(async () => {
         const pipeline = redis.pipeline();
-        for (const { key, leaseKey, value, ttlMs } of entries) pipeline.mdcFill(key, leaseKey, token, value, ttlMs, fillChannel);
+        for (const { key, leaseKey, value, ttlMs } of entries) pipeline.mdcFill(key, leaseKey, ...announcing, token, value, ttlMs);
         return (await withIndex(pipeline, entries.length, indexRefsOf(entries))).map((stored) => stored === 1);
       });
     },
 
-    awaitFill: (key, ms) => fills.wait(key, ms),
+    awaitFill: (key, ms) => changes.wait(key, ms),
+
+    onChange: (listener) => changes.listen(listener),
 
     async upsertSeries({ key, latestKey, members, ttlMs, maxMembers, lease, index }) {
       if (members.length === 0) return 0;
@@ -163,13 +170,11 @@ export function createRedisStore({
       const keys = lease === undefined ? [key, latestKey] : [key, latestKey, lease.key];
       const mode = lease === undefined ? '' : 'drop' in lease ? 'drop' : lease.token;
       const [kept] = await write(async (deadlineMs) => {
-        const pipeline = redis.pipeline().mdcUpsertSeries(keys.length, ...keys, ttlMs, maxMembers, deadlineMs, mode, ...pairs);
+        const pipeline = redis.pipeline().mdcUpsertSeries(keys.length, ...keys, ...announcing, ttlMs, maxMembers, deadlineMs, mode, ...pairs);
         return (await withIndex(pipeline, 1, index === undefined ? [] : [index])) as number[];
       });
       if (kept === -1) throw tooLate('the bar write');
       if (kept === -2) return -1;
-      // A fill: processes waiting for this series read it again now.
-      if (lease !== undefined && 'token' in lease) await redis.publish(fillChannel, key).catch(() => {});
       return kept!;
     },
 
@@ -178,19 +183,18 @@ export function createRedisStore({
       const mode = lease === undefined ? '' : 'drop' in lease ? 'drop' : lease.token;
       const triples = members.flatMap(({ score, member, id }) => [score, member, id ?? '']);
       const [kept] = await write(async (deadlineMs) => {
-        const pipeline = redis.pipeline().mdcAppendLog(keys.length, ...keys, ttlMs, maxMembers, deadlineMs, mode, stamp, ...triples);
+        const pipeline = redis.pipeline().mdcAppendLog(keys.length, ...keys, ...announcing, ttlMs, maxMembers, deadlineMs, mode, stamp, ...triples);
         return (await withIndex(pipeline, 1, index === undefined ? [] : [index])) as number[];
       });
       if (kept === -1) throw tooLate('the trades write');
       if (kept === -2) return -1;
-      if (lease !== undefined && 'token' in lease) await redis.publish(fillChannel, key).catch(() => {});
       return kept!;
     },
 
     async delete(keys, index = []) {
       if (keys.length === 0) return [];
       const [existed] = await write(async (deadlineMs) => {
-        const pipeline = redis.pipeline().mdcDeleteBefore(keys.length, ...keys, deadlineMs);
+        const pipeline = redis.pipeline().mdcDeleteBefore(keys.length, ...keys, ...announcing, deadlineMs);
         return (await withIndex(pipeline, 1, index)) as Array<number[] | null>;
       });
       return applied(existed!, 'the delete').map((deleted) => deleted === 1);
@@ -207,6 +211,10 @@ export function createRedisStore({
     },
 
     async deleteByPrefix(prefix, counts = () => true, indexOf = () => undefined) {
+      // Announced before the walk, so that other processes stop keeping these keys at once, and
+      // after it, for what they read again of them meanwhile (a walk is not atomic).
+      const announce = () => write(() => redis.publish(changeChannel, `${origin} *${prefix}`));
+      await announce();
       let deleted = 0;
       let cursor = '0';
       do {
@@ -225,6 +233,7 @@ export function createRedisStore({
           if (removed === 1 && counts(keys[i]!)) deleted += 1;
         });
       } while (cursor !== '0');
+      await announce();
       return deleted;
     },
 
@@ -257,23 +266,49 @@ function indexRefsOf(entries: ReadonlyArray<{ index?: IndexRef }>): IndexRef[] {
 }
 
 /**
- * Waiters for announced fills, woken by one subscription to `channel` on `subscriber` (made on
- * first use). Without a subscriber, or until it is subscribed, a waiter waits its whole bound.
+ * What the changes channel says, heard through one subscription on `subscriber` (made on first
+ * use, and again once Redis is back if it could not be made): waiters for a fill of a key are
+ * woken by any announced change of it, and listeners hear every change another origin announced.
+ * Pub/sub delivers at most once: after the subscriber's connection was lost (ioredis subscribes
+ * again by itself), listeners are told that anything may have changed (the prefix `''`).
+ * Without a subscriber, a waiter waits its whole bound and listeners hear nothing.
  */
-function listenForFills(subscriber: Redis | undefined, channel: string) {
+function listenForChanges(subscriber: Redis | undefined, channel: string, origin: string) {
   const waiting = new Map<string, Set<() => void>>();
-  let subscribed = false;
-  const subscribe = () => {
-    if (subscriber === undefined || subscribed) return;
-    subscribed = true;
-    subscriber.on('message', (from: string, key: string) => {
-      if (from !== channel) return;
-      for (const done of [...(waiting.get(key) ?? [])]) done();
-    });
-    // ioredis subscribes again by itself after a reconnect.
-    subscriber.subscribe(channel).catch(() => (subscribed = false));
+  const listeners: Array<(change: Change) => void> = [];
+  const tell = (change: Change) => {
+    for (const listener of listeners) listener(change);
   };
+  let subscription: 'none' | 'pending' | 'made' = 'none';
+  const subscribe = () => {
+    if (subscriber === undefined || subscription !== 'none') return;
+    subscription = 'pending';
+    subscriber.subscribe(channel).then(
+      () => void (subscription = 'made'),
+      () => void (subscription = 'none'),
+    );
+  };
+  subscriber?.on('message', (from: string, message: string) => {
+    if (from !== channel) return;
+    const space = message.indexOf(' ');
+    if (space === -1) return;
+    const [sender, what] = [message.slice(0, space), message.slice(space + 1)];
+    if (what.startsWith('*')) {
+      if (sender !== origin) tell({ prefix: what.slice(1) });
+      return;
+    }
+    for (const done of [...(waiting.get(what) ?? [])]) done();
+    if (sender !== origin) tell({ key: what });
+  });
+  subscriber?.on('ready', () => {
+    if (subscription === 'made') tell({ prefix: '' });
+    else if (subscription === 'none' && (listeners.length > 0 || waiting.size > 0)) subscribe();
+  });
   return {
+    listen(listener: (change: Change) => void) {
+      listeners.push(listener);
+      subscribe();
+    },
     wait(key: string, ms: number): Promise<void> {
       subscribe();
       return new Promise((resolve) => {

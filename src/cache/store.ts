@@ -40,8 +40,17 @@ export interface CacheStore {
    */
   fill(entries: readonly FillEntry[], token: string): Promise<boolean[]>;
 
-  /** Resolves once a fill of `key` is announced, or after `ms`, whichever comes first. */
+  /** Resolves once a fill (or any change) of `key` is announced, or after `ms`, whichever comes first. */
   awaitFill(key: string, ms: number): Promise<void>;
+
+  /**
+   * Calls `listener` with each change another process makes to the keys of this store (a key
+   * written, filled or deleted, or every key under a prefix), as soon as it hears of it, so that
+   * each process can drop what it keeps of them. After a lost connection, when changes may have
+   * been missed, it is called with the prefix `''` (everything). Never called for this store's
+   * own changes; the in-memory store, which belongs to one process, never calls it.
+   */
+  onChange(listener: (change: Change) => void): void;
 
   /**
    * Upserts members into a sorted series by score (one member per score, the last one given
@@ -91,6 +100,9 @@ export interface CacheStore {
   /** Releases the connection (if the store made it) and timers. */
   close(): Promise<void>;
 }
+
+/** A change another process made: one key, or every key that starts with `prefix`. */
+export type Change = { key: string } | { prefix: string };
 
 export interface FillEntry {
   key: string;

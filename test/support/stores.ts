@@ -14,7 +14,8 @@ export interface RecordedCall {
  */
 function wrapEach(inner: CacheStore, wrap: (method: keyof CacheStore, call: (...args: unknown[]) => Promise<unknown>) => (...args: unknown[]) => Promise<unknown>) {
   const methods = Object.entries(inner) as Array<[keyof CacheStore, (...args: unknown[]) => Promise<unknown>]>;
-  return Object.fromEntries(methods.map(([method, call]) => [method, wrap(method, call)])) as unknown as CacheStore;
+  // `onChange` registers a listener, once, when a gateway is made: no call to Redis to see or steer.
+  return Object.fromEntries(methods.map(([method, call]) => [method, method === 'onChange' ? call : wrap(method, call)])) as unknown as CacheStore;
 }
 
 /** Records every call, to prove how reads were batched. */

@@ -1,5 +1,6 @@
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { DEFAULTS } from '../../defaults.js';
+import type { Change } from '../../cache/store.js';
 import type { GatewayContext } from '../../resolvers/context.js';
 import { compile, type ReadPlan } from './compile.js';
 import { createRenderer } from './render.js';
@@ -39,6 +40,8 @@ export function createReadPlans({ renderingsMaxBytes = DEFAULTS.memos.renderings
       if (plan === undefined) byOperation.set(name, (plan = compile(schema, document, name, nextId)));
       return plan;
     },
+    /** Drops what the plans remember of a key another process changed (see `Renderer.forget`). */
+    forget: (change: Change) => render.forget(change),
     /** The response body, or `undefined` when the executor must answer. */
     run: (plan: ReadPlan, schema: GraphQLSchema, variables: Record<string, unknown> | null | undefined, ctx: GatewayContext) =>
       runReadPlan(plan, schema, variables, ctx, render),

@@ -1,6 +1,7 @@
 import { heapBytesOf } from '../../cache/heap-bytes.js';
 import { createMemo } from '../../cache/memo.js';
 import { rangeKeyOf } from '../../cache/stale-tier.js';
+import type { Change } from '../../cache/store.js';
 import type { Served } from '../loaders.js';
 import type { Decode, PointsRead, RangeRead } from '../root-reads.js';
 import type { LeafPlan, ObjectPlan } from './compile.js';
@@ -15,18 +16,39 @@ import type { LeafPlan, ObjectPlan } from './compile.js';
 interface Renderings {
   raws: readonly string[];
   jsons: readonly string[];
+  /** The key they were read at (a range's series): what forgetting that key drops. */
+  owner: string;
 }
 
 /** What each remembered value of a range costs besides its two strings: two array slots. */
 const SLOT_BYTES = 16;
+/** What an entry's owner costs: its slot in the owner's set (the key string is shared). */
+const OWNER_BYTES = 64;
 
 /** Renders what plans read, remembering the renderings in at most `maxBytes` (read values and renderings together). */
 export function createRenderer(maxBytes: number) {
-  const renderings = createMemo<Renderings>(maxBytes, ({ raws, jsons }) => {
-    let bytes = 0;
-    for (let i = 0; i < raws.length; i++) bytes += SLOT_BYTES + heapBytesOf(raws[i]!) + heapBytesOf(jsons[i]!);
-    return bytes;
-  });
+  // The memo keys of each owner's renderings, so that a change of a key another process
+  // announces drops them all at once (see `forget`); an entry leaving the memo leaves this too.
+  const memoKeysOf = new Map<string, Set<string>>();
+  const renderings = createMemo<Renderings>(
+    maxBytes,
+    ({ raws, jsons }) => {
+      let bytes = OWNER_BYTES;
+      for (let i = 0; i < raws.length; i++) bytes += SLOT_BYTES + heapBytesOf(raws[i]!) + heapBytesOf(jsons[i]!);
+      return bytes;
+    },
+    {
+      dispose: ({ owner }, memoKey) => {
+        const memoKeys = memoKeysOf.get(owner);
+        memoKeys?.delete(memoKey);
+        if (memoKeys?.size === 0) memoKeysOf.delete(owner);
+      },
+    },
+  );
+  const remember = (memoKey: string, value: Renderings) => {
+    renderings.set(memoKey, value);
+    memoKeysOf.set(value.owner, (memoKeysOf.get(value.owner) ?? new Set()).add(memoKey));
+  };
 
   /** `variant`: what besides the stored bytes shapes the decoded value (a book's depth). */
   function point(object: ObjectPlan, key: string, decode: Decode, served: Served<string> | null | Error, variant = ''): string {
@@ -37,12 +59,18 @@ export function createRenderer(maxBytes: number) {
     const last = renderings.get(memoKey);
     if (last?.raws[0] === served.value) return last.jsons[0]!;
     const json = renderObject(object, decode(served.value) as Record<string, unknown>, false);
-    renderings.set(memoKey, { raws: [served.value], jsons: [json] });
+    remember(memoKey, { raws: [served.value], jsons: [json], owner: key });
     return json;
   }
 
   return {
     point,
+
+    /** Drops the renderings of `key` (and of every range of it), or of every key under `prefix`. */
+    forget(change: Change) {
+      const owners = 'key' in change ? [change.key] : [...memoKeysOf.keys()].filter((owner) => owner.startsWith(change.prefix));
+      for (const owner of owners) for (const memoKey of [...(memoKeysOf.get(owner) ?? [])]) renderings.delete(memoKey);
+    },
 
     points(object: ObjectPlan, { keys, decode }: PointsRead, values: ReadonlyMap<string, Served<string> | null | Error>) {
       let json = '[';
@@ -63,7 +91,7 @@ export function createRenderer(maxBytes: number) {
         changed = true;
         return renderObject(object, decode(raw) as Record<string, unknown>, false);
       });
-      if (changed) renderings.set(memoKey, { raws, jsons });
+      if (changed) remember(memoKey, { raws, jsons, owner: range.key });
       return `[${jsons.join(',')}]`;
     },
   };
