@@ -170,6 +170,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const grace = (variable: string, fallback: number) => integer(variable, fallback, 0, MAX_TTL_SECONDS);
   const llm = llmConfig(read, httpUrl);
 
+  // Redis Cluster and Sentinel are not supported yet: a deployment that sets them must not get the
+  // in-memory store (or a standalone connection) without being told.
+  for (const name of ['REDIS_CLUSTER_NODES', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME']) {
+    const value = read(name);
+    if (value !== undefined) throw new ConfigError(`${name}: Redis Cluster and Sentinel are not supported yet: expected it unset (use REDIS_URL with a standalone Redis), received ${JSON.stringify(value)}`);
+  }
   const redisUrl = read('REDIS_URL');
   if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
     // Never echo credentials: everything up to the last '@' may be a password.

@@ -158,6 +158,16 @@ describe('loadConfig with a bad value', () => {
     expect(configErrorOf({ EXCHANGE_ID: 'binance', WARM_SYMBOLS: 'BTC/USDT', WARM_TIMEFRAMES: '1h,2d' }).message).toMatch(/^WARM_TIMEFRAMES: expected comma-separated timeframes among 1m .* 1M, received "2d"$/);
   });
 
+  it.each([
+    ['REDIS_CLUSTER_NODES', '127.0.0.1:7000,127.0.0.1:7001'],
+    ['REDIS_SENTINELS', '127.0.0.1:26379'],
+    ['REDIS_SENTINEL_NAME', 'mymaster'],
+  ])('refuses %s: Cluster and Sentinel are not supported yet, and must not quietly get another store', (name, value) => {
+    expect(configErrorOf({ [name]: value, REDIS_URL: 'redis://127.0.0.1:6379' }).message).toBe(
+      `${name}: Redis Cluster and Sentinel are not supported yet: expected it unset (use REDIS_URL with a standalone Redis), received ${JSON.stringify(value)}`,
+    );
+  });
+
   it('refuses EXCHANGE_API_URL without EXCHANGE_ID', () => {
     expect(configErrorOf({ EXCHANGE_API_URL: 'http://127.0.0.1:8080' }).message).toBe('EXCHANGE_API_URL: expected EXCHANGE_ID to be set too, received EXCHANGE_API_URL alone');
   });
