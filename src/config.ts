@@ -14,6 +14,8 @@ export interface Config {
   readonly version: string;
   readonly writerToken: string | undefined;
   readonly adminToken: string | undefined;
+  /** When set, `GET /metrics` needs it as a bearer token. */
+  readonly metricsToken: string | undefined;
   readonly barsMaxPerSeries: number;
   readonly tradesMaxPerSymbol: number;
   readonly memoryMaxKeys: number;
@@ -189,6 +191,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (writerToken !== undefined && writerToken === adminToken) {
     throw new ConfigError('WRITER_TOKEN: expected a token different from ADMIN_TOKEN, received the same token');
   }
+  // It sits in the scraper's configuration: it must not open writes or invalidations too.
+  const metricsToken = token('METRICS_TOKEN');
+  if (metricsToken !== undefined && (metricsToken === writerToken || metricsToken === adminToken)) {
+    throw new ConfigError('METRICS_TOKEN: expected a token different from WRITER_TOKEN and ADMIN_TOKEN, received the same token as one of them');
+  }
 
   const production = read('NODE_ENV') === 'production';
   const atLeast = (variable: string, value: number, other: string, otherValue: number) => {
@@ -206,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     version: name('CACHE_VERSION', DEFAULTS.cache.version),
     writerToken,
     adminToken,
+    metricsToken,
     barsMaxPerSeries: integer('BARS_MAX_PER_SERIES', DEFAULTS.cache.barsMaxPerSeries, 1, 1_000_000),
     tradesMaxPerSymbol: integer('TRADES_MAX_PER_SYMBOL', DEFAULTS.cache.tradesMaxPerSymbol, 1, 100_000),
     memoryMaxKeys: integer('MEMORY_MAX_KEYS', DEFAULTS.cache.memoryMaxKeys, 1, 100_000_000),

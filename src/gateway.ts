@@ -30,6 +30,10 @@ import { useReadCost } from './edge/use-read-cost.js';
 import { useFiniteNumbers } from './edge/use-finite-numbers.js';
 import { maskErrorFor } from './edge/mask-error.js';
 import { createParseCache } from './edge/parse-cache.js';
+import { useMetrics } from './edge/use-metrics.js';
+import type { RedisInfo } from './cache/redis-info.js';
+import { createCacheStats } from './metrics/cache-stats.js';
+import { createMetrics, type Metrics, type ReadResult } from './metrics/metrics.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -37,14 +41,18 @@ export interface GatewayDeps {
   logger: Logger;
   /** Whether the store can be reached now, for `/ready`. The in-memory store always can. */
   isReady?: () => boolean | Promise<boolean>;
+  /** This gateway's metrics, when the caller counts into them too (its store's calls); its own otherwise. */
+  metrics?: Metrics;
+  /** Redis's own figures, for `cacheStats`; none on the in-memory store. */
+  redisInfo?: () => Promise<RedisInfo>;
 }
 
 /**
  * Builds the gateway: a yoga server answering `/graphql` (GraphiQL on GET from a browser),
- * `/health` and `/ready`. It does not listen and reads no environment; `src/main.ts` does both. It does not
+ * `/health`, `/ready` and `/metrics`. It does not listen and reads no environment; `src/main.ts` does both. It does not
  * own `store` either: closing it is the caller's business.
  */
-export function createGateway({ config, store, logger, isReady = () => true }: GatewayDeps) {
+export function createGateway({ config, store, logger, isReady = () => true, metrics = createMetrics(), redisInfo }: GatewayDeps) {
   const keys = createKeyLayout(config);
   const tier = createStaleTier({ maxBytes: config.staleTierMaxBytes, maxAgeMs: config.staleMaxAgeSeconds * 1000 });
   const readPlans = config.readPlans ? createReadPlans() : undefined;
@@ -55,7 +63,8 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
     else tier.forgetPrefix(change.prefix);
     readPlans?.forget(change);
   });
-  const sources = createSources(config.sources, logger);
+  const sources = createSources(config.sources, logger, metrics);
+  metrics.watchStaleTier(() => tier.stats());
   const { ticker, fundingRate, fearGreed, orderBook, trades } = config.graceSeconds;
   const cache = createMarketCache({
     store,
@@ -96,6 +105,11 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
     writerToken: config.writerToken,
     adminToken: config.adminToken,
     maxResponseBytes: config.maxResponseBytes,
+    countRead: (key: string, result: ReadResult) => {
+      const kind = keys.kindOf(key);
+      if (kind !== undefined) metrics.read(kind, result);
+    },
+    stats: createCacheStats({ store, keys, metrics, redisInfo }),
   };
 
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
@@ -114,6 +128,8 @@ export function createGateway({ config, store, logger, isReady = () => true }: G
     logging: logger,
     maskedErrors: { maskError: maskErrorFor(config.production) },
     plugins: [
+      // First: it times each request from its arrival, and serves /metrics before any other check.
+      useMetrics(metrics, { token: config.metricsToken }),
       useReadiness(isReady),
       useBodyLimit({ maxBytes: config.maxBodyBytes }),
       useCsrfPrevention(),

@@ -13,6 +13,9 @@ import { createRedisClient } from './cache/redis-client.js';
 import { createGateway } from './gateway.js';
 import { useLingeringClose } from './edge/lingering-close.js';
 import { DEFAULTS } from './defaults.js';
+import { createMeteredStore } from './cache/metered-store.js';
+import { createRedisInfoReader, memoryPolicyProblem, type RedisInfo } from './cache/redis-info.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 
 /** How far V8's heap limit may exceed `--max-old-space-size` (its young generation). */
 const HEAP_LIMIT_SLACK_MB = 128;
@@ -44,10 +47,12 @@ export async function start(config: Config, { handleSignals = true, logger = cre
   // Every change is announced on a channel each process subscribes to: to drop what it keeps of
   // changed keys, and to hear of the fills it waits for.
   const subscriber = config.redisUrl ? createRedisClient(config.redisUrl, logger, { reportsState: false }) : undefined;
+  const metrics = createMetrics();
   const { store, isReady } = redis
-    ? resilientRedisStore(redis, bulkRedis!, subscriber, config, logger)
+    ? resilientRedisStore(redis, bulkRedis!, subscriber, config, logger, metrics)
     : { store: createMemoryStore({ maxKeys: config.memoryMaxKeys, maxBytes: config.memoryMaxBytes }), isReady: () => true };
-  const gateway = createGateway({ config, store, logger, isReady });
+  const redisInfo = redis && createRedisInfoReader(redis, config.redisReadMaxMs);
+  const gateway = createGateway({ config, store, logger, isReady, metrics, redisInfo });
   const server = createServer(
     {
       headersTimeout: config.http.headersTimeoutMs,
@@ -64,6 +69,7 @@ export async function start(config: Config, { handleSignals = true, logger = cre
   server.maxConnections = config.http.maxConnections;
   useLingeringClose(server, { maxBytes: 8 * config.maxBodyBytes });
   if (redis) await Promise.all([firstConnection(redis), firstConnection(bulkRedis!)]);
+  if (redis) await checkMemoryPolicy(redis, redisInfo!, logger);
 
   let port: number;
   try {
@@ -133,7 +139,7 @@ export async function start(config: Config, { handleSignals = true, logger = cre
  * an idle gateway stays not ready while Redis does not answer, and finds it back without waiting
  * for traffic. Probes cost Redis one GET per open period at most, and nothing while it is closed.
  */
-function resilientRedisStore(redis: Redis, bulkRedis: Redis, subscriber: Redis | undefined, config: Config, logger: Logger) {
+function resilientRedisStore(redis: Redis, bulkRedis: Redis, subscriber: Redis | undefined, config: Config, logger: Logger, metrics: Metrics) {
   const timed = createRedisStore({
     redis,
     bulkRedis,
@@ -143,7 +149,10 @@ function resilientRedisStore(redis: Redis, bulkRedis: Redis, subscriber: Redis |
     readMaxMs: config.redisReadMaxMs,
     writeTimeoutMs: config.redisWriteTimeoutMs,
   });
-  const store = createCircuitBreakerStore(timed, { openMs: config.circuitOpenMs, logger });
+  // Metered inside the breaker: what reaches Redis is timed, not the calls an open circuit refuses
+  // at once (its state is a metric of its own).
+  const store = createCircuitBreakerStore(createMeteredStore(timed, metrics.storeCall), { openMs: config.circuitOpenMs, logger });
+  metrics.watchCircuit(store.state);
   const probeKey = `${createKeyLayout(config).root}ready`;
   async function isReady() {
     if (redis.status !== 'ready') return false;
@@ -154,6 +163,24 @@ function resilientRedisStore(redis: Redis, bulkRedis: Redis, subscriber: Redis |
     );
   }
   return { store, isReady };
+}
+
+/**
+ * Warns, once connected, when Redis would refuse writes once full (no `maxmemory`, or the
+ * `noeviction` policy): the gateway only reads Redis's settings, it never changes them. Connected
+ * now, it checks before the gateway listens; else on the first connection.
+ */
+async function checkMemoryPolicy(redis: Redis, redisInfo: () => Promise<RedisInfo>, logger: Logger) {
+  const check = () =>
+    redisInfo().then(
+      ({ maxMemoryBytes, evictionPolicy }) => {
+        const problem = memoryPolicyProblem({ maxMemoryBytes, evictionPolicy });
+        if (problem !== undefined) logger.warn({ maxmemory: maxMemoryBytes ?? 0, maxmemoryPolicy: evictionPolicy }, problem);
+      },
+      (error: unknown) => logger.warn({ reason: (error as Error).message }, "could not read Redis's memory settings"),
+    );
+  if (redis.status === 'ready') await check();
+  else redis.once('ready', () => void check());
 }
 
 /** Resolves once Redis is ready or `DEFAULTS.redis.firstConnectionWaitMs` has passed, whichever is first. */

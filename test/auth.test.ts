@@ -289,3 +289,38 @@ it('never writes a token into a response or a log', async () => {
   expect(everything).not.toContain(WRITER_TOKEN.slice(0, -1));
   expect(everything).not.toContain(ADMIN_TOKEN);
 });
+
+describe('the admin query cacheStats', () => {
+  const CACHE_STATS = '{ cacheStats { kinds { kind reads keys } } }';
+
+  it.each(REFUSALS.map((refusal) => [refusal.what, refusal] as const))('refuses %s with UNAUTHENTICATED', async (_what, { header, received }) => {
+    const response = await post(gateway, CACHE_STATS, header(ADMIN_TOKEN));
+    expect(response.data).toEqual({ cacheStats: null });
+    expect(response.errors).toEqual([
+      expect.objectContaining({ message: `Query.cacheStats: expected "Authorization: Bearer <ADMIN_TOKEN>", received ${received}`, extensions: { code: 'UNAUTHENTICATED' } }),
+    ]);
+  });
+
+  it('refuses the writer token with FORBIDDEN', async () => {
+    const response = await post(gateway, CACHE_STATS, `Bearer ${WRITER_TOKEN}`);
+    expect(response.errors).toEqual([
+      expect.objectContaining({ message: 'Query.cacheStats: expected the admin token, received the writer token', extensions: { code: 'FORBIDDEN' } }),
+    ]);
+  });
+
+  it('refuses every request when no admin token is configured', async () => {
+    for (const target of [testGateway(store, { ADMIN_TOKEN: undefined }), testGateway(store, { WRITER_TOKEN: undefined, ADMIN_TOKEN: undefined })]) {
+      for (const authorization of [undefined, `Bearer ${WRITER_TOKEN}`, `Bearer ${ADMIN_TOKEN}`]) {
+        const response = await post(target, CACHE_STATS, authorization);
+        expect(response.data).toEqual({ cacheStats: null });
+        expect(response.errors?.[0]?.extensions?.code).toMatch(/^(UNAUTHENTICATED|FORBIDDEN)$/);
+      }
+    }
+  });
+
+  it('answers the admin token', async () => {
+    const response = await post(gateway, CACHE_STATS, `Bearer ${ADMIN_TOKEN}`);
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.cacheStats.kinds).toHaveLength(7);
+  });
+});

@@ -268,3 +268,40 @@ describe('the gateway in trouble at start-up', () => {
     }
   });
 });
+
+describe("the gateway reading Redis's memory settings at start-up", () => {
+  let redisServer: RedisServer;
+  let redis: Redis;
+  beforeAll(async () => {
+    redisServer = await startRedisServer();
+    redis = redisServer.client();
+  });
+  afterAll(() => redisServer?.stop());
+
+  /** The warnings about Redis's memory settings a gateway logs as it starts; Redis's settings are left as they were. */
+  async function memoryWarnings(): Promise<string[]> {
+    const settings = await redis.config('GET', 'maxmemory*');
+    const gateway = await startGateway({ REDIS_URL: redisServer.url });
+    try {
+      expect(await redis.config('GET', 'maxmemory*')).toEqual(settings);
+      return logLines(gateway).filter((entry) => entry.level === 40 && String(entry.msg).includes('maxmemory')).map((entry) => String(entry.msg));
+    } finally {
+      kill(gateway.child);
+    }
+  }
+
+  it('warns when Redis has no maxmemory, or the noeviction policy, and not once it evicts', async () => {
+    // As Redis starts by default: no maxmemory, noeviction.
+    const warnings = await memoryWarnings();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('no maxmemory');
+    expect(warnings[0]).toContain('noeviction');
+    expect(warnings[0]).toContain('set maxmemory and maxmemory-policy allkeys-lru');
+
+    await redis.config('SET', 'maxmemory', '64mb');
+    expect(await memoryWarnings()).toEqual([expect.stringMatching(/^Redis's maxmemory-policy is noeviction: once it is full, every write fails/)]);
+
+    await redis.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    expect(await memoryWarnings()).toEqual([]);
+  });
+});

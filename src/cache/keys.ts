@@ -49,6 +49,15 @@ export function createKeyLayout({ namespace, version }: { namespace: string; ver
      * one key, its own prefix).
      */
     kindPrefix: (kind: CacheKind) => `${root}${KIND_PREFIXES[kind]}`,
+    /**
+     * The kind of value `key` holds (a latest-bar pointer is of `bars`); `undefined` for any other
+     * key. No regular expression: every read a request makes is counted through it.
+     */
+    kindOf(key: string): CacheKind | undefined {
+      if (!key.startsWith(root)) return undefined;
+      for (const [kind, prefix] of KIND_PREFIX_ENTRIES) if (key.startsWith(prefix, root.length)) return kind;
+      return undefined;
+    },
     /** What a key holds, as far as a source can fill it; `undefined` for any other key. */
     describe(key: string): FillableKey | undefined {
       if (key === this.fearGreed()) return { kind: 'fearGreed' };
@@ -86,6 +95,7 @@ const KIND_PREFIXES: Record<CacheKind, string> = {
   orderBook: 'book:',
   trades: 'trades:',
 };
+const KIND_PREFIX_ENTRIES = Object.entries(KIND_PREFIXES) as Array<[CacheKind, string]>;
 
 const FILLABLE_KINDS = { ticker: 'ticker', funding: 'fundingRate', book: 'orderBook', trades: 'trades' } as const;
 

@@ -122,6 +122,11 @@ export function createStaleTier({ maxBytes, maxAgeMs }: StaleTierOptions) {
       if (entries === undefined) return;
       for (const key of [...entries.keys()]) if (key.startsWith(prefix)) entries.delete(key);
     },
+
+    /** What the tier holds now: its bytes as it counts them (see `maxBytes`) and its entries. */
+    stats(): { bytes: number; entries: number } {
+      return { bytes: entries?.calculatedSize ?? 0, entries: entries?.size ?? 0 };
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { CacheUnavailableError } from '../cache/cache-unavailable.js';
 import { isLogStamp } from '../cache/codec.js';
 import { rangeKeyOf, type StaleTier } from '../cache/stale-tier.js';
 import type { CacheStore, SeriesRange } from '../cache/store.js';
+import type { ReadResult } from '../metrics/metrics.js';
 import { expiresAtOf, isAbsent, type Filler } from './fill/filler.js';
 
 /** A value as read: from Redis, or from the in-process tier while Redis is unavailable. */
@@ -29,14 +30,22 @@ export interface Served<T> {
  * Loaders live for one request only: their memo must never outlive it, or one client would see
  * values another has since invalidated.
  */
-export function createLoaders(store: CacheStore, tier: StaleTier, filler?: Filler) {
+export function createLoaders(store: CacheStore, tier: StaleTier, filler?: Filler, countRead?: CountRead) {
   const readPoints = async (keys: readonly string[]) => {
     const served = await readThrough(tier, keys, pointKeyOf, store.getMany);
-    return filler === undefined ? served : readThroughSources(filler, tier, keys, served);
+    const answers = filler === undefined ? served : await readThroughSources(filler, tier, keys, served);
+    if (countRead !== undefined) keys.forEach((key, i) => countRead(key, resultOf(served[i]!, answers[i]!)));
+    return answers;
   };
   const readRanges = async (list: readonly SeriesRange[]) => {
     const read = await readThrough(tier, list, rangeKeyOf, store.rangeMany);
-    if (filler?.bars === undefined && filler?.trades === undefined) return withoutStamps(list, read);
+    const served = await completeRanges(list, read);
+    if (countRead !== undefined) list.forEach((range, i) => countRead(range.key, resultOf(read[i]!, served[i]!)));
+    return withoutStamps(list, served);
+  };
+  /** `read` completed from the sources, for the kinds that have one. */
+  const completeRanges = async (list: readonly SeriesRange[], read: Array<Served<string[]> | null | Error>) => {
+    if (filler?.bars === undefined && filler?.trades === undefined) return read;
     // What a fill stored and was read again is remembered in the tier as any read is, unless
     // invalidated meanwhile.
     const ticket = tier.begin();
@@ -51,7 +60,7 @@ export function createLoaders(store: CacheStore, tier: StaleTier, filler?: Fille
           tier.remember(rangeKeyOf(list[i]!), answer.value, ticket);
         }
       });
-      return withoutStamps(list, served);
+      return served;
     } finally {
       tier.end(ticket);
     }
@@ -91,6 +100,24 @@ export function createLoaders(store: CacheStore, tier: StaleTier, filler?: Fille
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+/** Told what the cache answered for each key (or range, by its series' key) a request reads, once. */
+export type CountRead = (key: string, result: ReadResult) => void;
+
+/**
+ * What the cache answered, judged from what it held (`read`) and what the request was served
+ * (`served`): `miss` when it held nothing (even if a source then filled it), `negative` when it
+ * held the absent marker, `error` when nothing could be served, `stale` or `hit` as served.
+ */
+function resultOf(read: Served<string | string[]> | null | Error, served: Served<string | string[]> | null | Error): ReadResult {
+  if (read instanceof Error) return 'error';
+  if (read === null || read.value.length === 0) return 'miss';
+  // A log's absent marker is its stamp, its first member.
+  if (isAbsent(typeof read.value === 'string' ? read.value : read.value[0]!)) return 'negative';
+  if (served === null) return 'miss';
+  if (served instanceof Error) return 'error';
+  return served.stale ? 'stale' : 'hit';
+}
 
 /** Log ranges as they are served: without the stamp each starts with, at most the `limit` asked for. */
 function withoutStamps(list: readonly SeriesRange[], served: Array<Served<string[]> | null | Error>) {

@@ -34,7 +34,7 @@ export function authenticate(header: string | null, { writerToken, adminToken }:
  * Constant-time comparison, whatever the lengths: both sides are hashed to 32 bytes first, so
  * neither the content nor the length of the configured token leaks through timing.
  */
-function sameToken(sent: string, configured: string | undefined): boolean {
+export function sameToken(sent: string, configured: string | undefined): boolean {
   const expected = digest(configured ?? '');
   return timingSafeEqual(digest(sent), expected) && configured !== undefined;
 }

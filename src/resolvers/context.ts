@@ -2,13 +2,14 @@ import type { Timeframe } from '../cache/market-types.js';
 import type { Logger } from 'pino';
 import type { KeyLayout } from '../cache/keys.js';
 import type { MarketCache } from '../cache/market-cache.js';
+import type { CacheStats } from '../metrics/cache-stats.js';
 import type { StaleTier } from '../cache/stale-tier.js';
 import type { CacheStore } from '../cache/store.js';
 import { authenticate, type AuthState, type Tokens } from './auth.js';
 import type { Filler } from '../read/fill/filler.js';
 import type { Analyze } from '../read/fill/analyze.js';
 import type { WarmResult } from '../read/fill/warm.js';
-import { createLoaders, type Loaders } from '../read/loaders.js';
+import { createLoaders, type CountRead, type Loaders } from '../read/loaders.js';
 import { createResponseBudget, type ResponseBudget } from '../read/response-budget.js';
 
 /**
@@ -30,6 +31,8 @@ export interface GatewayContext {
   analyze?: Analyze;
   /** Fills tickers, funding rates and bars from the exchange (`warmCache`); no exchange, none given. */
   warm?: Warm;
+  /** What `cacheStats` reports: this gateway's reads, keys per kind, Redis's own figures. */
+  stats: CacheStats;
 }
 
 export interface ContextDeps extends Tokens {
@@ -43,18 +46,22 @@ export interface ContextDeps extends Tokens {
   tier: StaleTier;
   cache: MarketCache;
   logger: Logger;
+  /** Counts what the cache answered to each read (see metrics.ts). */
+  countRead?: CountRead;
+  stats: CacheStats;
 }
 
 /** Builds the context of one request: its credentials and its own, fresh loaders. */
 export function createContext(request: Request, deps: ContextDeps): GatewayContext {
   return {
     auth: authenticate(request.headers.get('authorization'), deps),
-    loaders: createLoaders(deps.store, deps.tier, deps.filler),
+    loaders: createLoaders(deps.store, deps.tier, deps.filler, deps.countRead),
     budget: createResponseBudget(deps.maxResponseBytes),
     keys: deps.keys,
     cache: deps.cache,
     logger: deps.logger,
     analyze: deps.analyze,
     warm: deps.warm,
+    stats: deps.stats,
   };
 }

@@ -10,5 +10,6 @@ import './trade.js';
 import './symbols.js';
 import './invalidation.js';
 import './warm.js';
+import './cache-stats.js';
 
 export const schema = withEnumInputErrors(builder.toSchema());

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { SourcesConfig } from '../config.js';
+import type { Metrics, UpstreamSource } from '../metrics/metrics.js';
 import { createFearGreedSource } from './fear-greed.js';
 import { createLlmSource } from './llm.js';
 import type { ExchangeSource, FearGreedSource, LlmSource } from './source.js';
@@ -11,9 +12,19 @@ export interface GuardedSources {
   llm?: { source: LlmSource; guard: UpstreamGuard };
 }
 
-/** The sources `config` names, each behind its own guard (timeout, concurrency, back-off); none when it names none. */
-export function createSources(config: SourcesConfig, logger: Logger): GuardedSources {
-  const guard = (source: string) => createUpstreamGuard({ source, timeoutMs: config.timeoutMs, maxConcurrency: config.maxConcurrency, logger });
+/**
+ * The sources `config` names, each behind its own guard (timeout, concurrency, back-off), its
+ * calls counted and timed in `metrics`; none when it names none.
+ */
+export function createSources(config: SourcesConfig, logger: Logger, metrics?: Pick<Metrics, 'upstream'>): GuardedSources {
+  const guard = (source: UpstreamSource) =>
+    createUpstreamGuard({
+      source,
+      timeoutMs: config.timeoutMs,
+      maxConcurrency: config.maxConcurrency,
+      logger,
+      observe: metrics && ((outcome, seconds) => metrics.upstream(source, outcome, seconds)),
+    });
   return {
     ...(config.exchangeId !== undefined && {
       exchange: {

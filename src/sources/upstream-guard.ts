@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { DEFAULTS } from '../defaults.js';
+import type { UpstreamOutcome } from '../metrics/metrics.js';
 import { UpstreamError } from './source.js';
 
 export interface UpstreamGuardOptions {
@@ -13,6 +14,11 @@ export interface UpstreamGuardOptions {
   backoffBaseMs?: number;
   backoffMaxMs?: number;
   logger?: Logger;
+  /**
+   * Told of every call: its outcome, and how long the upstream took (for a call refused without
+   * calling, how long it waited for a slot).
+   */
+  observe?: (outcome: UpstreamOutcome, seconds: number) => void;
   /** For tests: the jitter factor in [0, 1) (`Math.random` by default). */
   random?: () => number;
 }
@@ -35,6 +41,7 @@ export function createUpstreamGuard({
   backoffBaseMs = DEFAULTS.upstream.backoffBaseMs,
   backoffMaxMs = DEFAULTS.upstream.backoffMaxMs,
   logger,
+  observe = () => {},
   random = Math.random,
 }: UpstreamGuardOptions) {
   let inFlight = 0;
@@ -90,8 +97,18 @@ export function createUpstreamGuard({
     /** Runs `call` under the guard; its failures, whatever they are, reject as `UpstreamError`. */
     async run<T>(call: (signal: AbortSignal) => Promise<T>): Promise<T> {
       const waitMs = leftAloneUntil - Date.now();
-      if (waitMs > 0) throw new UpstreamError(source, `backing off for ${Math.ceil(waitMs)} ms after failures`);
-      await slot();
+      if (waitMs > 0) {
+        observe('rejected', 0);
+        throw new UpstreamError(source, `backing off for ${Math.ceil(waitMs)} ms after failures`);
+      }
+      let started = performance.now();
+      try {
+        await slot();
+      } catch (error) {
+        observe('rejected', (performance.now() - started) / 1000);
+        throw error;
+      }
+      started = performance.now();
       const controller = new AbortController();
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<never>((_, reject) => {
@@ -103,9 +120,11 @@ export function createUpstreamGuard({
       });
       try {
         const result = await Promise.race([call(controller.signal), timedOut]);
+        observe('ok', (performance.now() - started) / 1000);
         succeeded();
         return result;
       } catch (error) {
+        observe(controller.signal.aborted ? 'timeout' : 'error', (performance.now() - started) / 1000);
         const upstreamError = error instanceof UpstreamError ? error : new UpstreamError(source, error instanceof Error ? error.message : String(error));
         failed(upstreamError);
         throw upstreamError;

@@ -69,3 +69,26 @@ describe('the upstream guard', () => {
     await expect(guard.run(() => Promise.reject(new TypeError('bad')))).rejects.toEqual(new UpstreamError('test', 'bad'));
   });
 });
+
+describe("the upstream guard's observer", () => {
+  it('is told each outcome with its duration: ok, error, timeout, and rejected by the queue or the back-off without calling', async () => {
+    const seen: Array<[string, number]> = [];
+    const guard = createUpstreamGuard({ source: 'test', timeoutMs: 50, maxConcurrency: 1, queueMs: 20, failureThreshold: 2, observe: (outcome, seconds) => seen.push([outcome, seconds]) });
+    await guard.run(slow(10, 'ok'));
+    const holding = guard.run(slow(30, 'held'));
+    await expect(guard.run(async () => 'queued too long')).rejects.toThrow('busy');
+    await holding;
+    await expect(guard.run(failing())).rejects.toThrow('down');
+    await expect(guard.run(slow(1000, 'late'))).rejects.toThrow('no answer within 50 ms');
+    let called = false;
+    await expect(guard.run(async () => (called = true))).rejects.toThrow('backing off');
+
+    expect(called).toBe(false);
+    expect(seen.map(([outcome]) => outcome)).toEqual(['ok', 'rejected', 'ok', 'error', 'timeout', 'rejected']);
+    const [ok, queued, , , timeout, backedOff] = seen.map(([, seconds]) => seconds);
+    expect(ok).toBeGreaterThanOrEqual(0.005);
+    expect(queued).toBeGreaterThanOrEqual(0.015);
+    expect(timeout).toBeGreaterThanOrEqual(0.045);
+    expect(backedOff).toBe(0);
+  });
+});
