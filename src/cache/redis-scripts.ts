@@ -54,6 +54,15 @@ announce(KEYS[1])
 return 1
 `;
 
+// The start of a series or log write: -1, and nothing written, past the deadline (ARGV[3]).
+// KEYS[3], when given, is the fill lease: ARGV[4] 'drop' deletes it (a write), a token (a fill)
+// writes only while the lease holds it (else -2, and nothing written), and releases it.
+const DEADLINE_AND_LEASE = `if nowMs > tonumber(ARGV[3]) then return -1 end
+if KEYS[3] and ARGV[4] ~= 'drop' then
+  if redis.call('GET', KEYS[3]) ~= ARGV[4] then return -2 end
+end
+if KEYS[3] then redis.call('DEL', KEYS[3]) end`;
+
 // One script so that a bar write is atomic: concurrent writers to one series interleave whole
 // calls, never bars, and a failed call leaves the series and its latest-bar pointer as they were.
 // Removing the score's old member before ZADD is what makes the write an upsert by open time.
@@ -61,11 +70,7 @@ return 1
 // (a fill) writes only while the lease holds it, and releases it.
 const UPSERT_SERIES = `${NOW_MS}
 ${ANNOUNCE}
-if nowMs > tonumber(ARGV[3]) then return -1 end
-if KEYS[3] and ARGV[4] ~= 'drop' then
-  if redis.call('GET', KEYS[3]) ~= ARGV[4] then return -2 end
-end
-if KEYS[3] then redis.call('DEL', KEYS[3]) end
+${DEADLINE_AND_LEASE}
 local ttlMs, maxMembers = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i = 5, #ARGV, 2 do
   redis.call('ZREMRANGEBYSCORE', KEYS[1], ARGV[i], ARGV[i])
@@ -109,11 +114,7 @@ return 1
 // KEYS[3] is the log's fill lease, as for UPSERT_SERIES.
 const APPEND_LOG = `${NOW_MS}
 ${ANNOUNCE}
-if nowMs > tonumber(ARGV[3]) then return -1 end
-if KEYS[3] and ARGV[4] ~= 'drop' then
-  if redis.call('GET', KEYS[3]) ~= ARGV[4] then return -2 end
-end
-if KEYS[3] then redis.call('DEL', KEYS[3]) end
+${DEADLINE_AND_LEASE}
 local added = {}
 for i = 6, #ARGV, 3 do
   local member, id = ARGV[i + 1], ARGV[i + 2]
