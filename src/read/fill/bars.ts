@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import { decodeBar, DecodeError, encodeBar } from '../../cache/codec.js';
@@ -8,7 +7,7 @@ import type { CacheStore, SeriesRange } from '../../cache/store.js';
 import { UpstreamError, type BarsRequest, type ExchangeSource } from '../../sources/source.js';
 import type { UpstreamGuard } from '../../sources/upstream-guard.js';
 import { readAgain, type Found } from './read-again.js';
-import { UpstreamUnavailableError } from './upstream-unavailable.js';
+import { createSeriesFills } from './series-fills.js';
 
 export interface BarFillerOptions {
   store: CacheStore;
@@ -79,7 +78,7 @@ export function openTimeOf(raw: string): number {
  * `NEGATIVE_TTL_SECONDS`, so a delisted symbol or a `since` before its listing costs one call.
  */
 export function createBarFiller({ store, keys, exchange, barsTtlMs, barsMaxPerSeries, openBarTtlMs, negativeTtlMs, leaseMs, logger }: BarFillerOptions) {
-  const inFlight = new Map<string, Promise<Error | undefined>>();
+  const fills = createSeriesFills({ store, keys, leaseMs, logger, what: 'bar' });
   // What was checked upstream lately, by series and reason: answered from the cache until it expires.
   const checked = new LRUCache<string, true>({ max: CHECKED_MAX, ttlAutopurge: false });
 
@@ -91,26 +90,9 @@ export function createBarFiller({ store, keys, exchange, barsTtlMs, barsMaxPerSe
 
   /** Once at a time per series: fetch `request` and upsert it. Resolves to the error, if any. */
   function fillSeries(seriesKey: string, symbol: string, timeframe: Timeframe, request: BarsRequest): Promise<Error | undefined> {
-    const running = inFlight.get(seriesKey);
-    if (running !== undefined) return running;
-    const filling = fetchAndUpsert(seriesKey, symbol, timeframe, request);
-    inFlight.set(seriesKey, filling);
-    void filling.finally(() => inFlight.delete(seriesKey));
-    return filling;
-  }
-
-  async function fetchAndUpsert(seriesKey: string, symbol: string, timeframe: Timeframe, request: BarsRequest): Promise<Error | undefined> {
-    const token = randomUUID();
-    const leaseKey = keys.lease(seriesKey);
-    try {
-      const [taken] = await store.lease([leaseKey], token, leaseMs);
-      if (!taken) {
-        // Another process is filling this series: its fill is announced, or the lease expires.
-        await store.awaitFill(seriesKey, leaseMs).catch(() => {});
-        return undefined;
-      }
+    return fills.fill(seriesKey, async (lease) => {
       const bars = await exchange.guard.run((signal) => exchange.source.fetchBars(symbol, timeframe, request, signal));
-      if (bars === null || bars.length === 0) return undefined; // not listed, or nothing in that window
+      if (bars === null || bars.length === 0) return; // not listed, or nothing in that window
       const members = bars.map((bar) => ({ score: bar.openTime.getTime(), member: checkedBar(bar, symbol, timeframe) }));
       // -1: a write or an invalidation dropped the lease meanwhile, and wins.
       await store.upsertSeries({
@@ -119,17 +101,10 @@ export function createBarFiller({ store, keys, exchange, barsTtlMs, barsMaxPerSe
         members,
         ttlMs: barsTtlMs,
         maxMembers: barsMaxPerSeries,
-        lease: { key: leaseKey, token },
+        lease,
         index: keys.indexRefOf(seriesKey),
       });
-      return undefined;
-    } catch (error) {
-      if (error instanceof UpstreamError) {
-        logger.debug({ source: error.source, reason: error.message }, 'bar fill failed');
-        return new UpstreamUnavailableError(error);
-      }
-      return error instanceof Error ? error : new Error(String(error));
-    }
+    });
   }
 
   /** What `range` lacks that the exchange may have, or nothing; `reason` keys the throttle. */

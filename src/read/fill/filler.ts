@@ -62,6 +62,11 @@ export function isAbsent(raw: string): boolean {
   return raw.startsWith('{"absent":true');
 }
 
+/** The absent marker, stored at `nowMs` for `ttlMs`. */
+export function absentMarker(nowMs: number, ttlMs: number): string {
+  return encode({ absent: true, cachedAt: new Date(nowMs), expiresAt: new Date(nowMs + ttlMs) });
+}
+
 /** The freshness deadline a stored point value carries (`expiresAt`), in ms; NaN if none. */
 export function expiresAtOf(raw: string): number {
   const at = raw.lastIndexOf('"expiresAt":"');
@@ -286,7 +291,7 @@ export function createFiller(options: FillerOptions) {
     const now = Date.now();
     const freshMs = typeof freshFor === 'number' ? freshFor : freshFor(now);
     if (value === null) {
-      return { value: encode({ absent: true, cachedAt: new Date(now), expiresAt: new Date(now + negativeTtlMs) }), ttlMs: negativeTtlMs };
+      return { value: absentMarker(now, negativeTtlMs), ttlMs: negativeTtlMs };
     }
     if (!belongs(value)) throw new UpstreamError('exchange', 'answered for another symbol');
     const encoded = encode(stamp(value, now, freshMs));

@@ -1,14 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { CacheUnavailableError } from '../../cache/cache-unavailable.js';
-import { decodeTrade, DecodeError, encode, encodeLogStamp, encodeTrade, isLogStamp, stamp } from '../../cache/codec.js';
+import { decodeTrade, DecodeError, encodeLogStamp, encodeTrade, isLogStamp, stamp } from '../../cache/codec.js';
 import type { KeyLayout } from '../../cache/keys.js';
 import type { CacheStore, SeriesRange } from '../../cache/store.js';
 import { UpstreamError, type ExchangeSource } from '../../sources/source.js';
 import type { UpstreamGuard } from '../../sources/upstream-guard.js';
-import { expiresAtOf, isAbsent } from './filler.js';
+import { absentMarker, expiresAtOf, isAbsent } from './filler.js';
 import { readAgain, type Found } from './read-again.js';
-import { UpstreamUnavailableError } from './upstream-unavailable.js';
+import { createSeriesFills } from './series-fills.js';
 
 export interface TradeFillerOptions {
   store: CacheStore;
@@ -33,7 +32,7 @@ export interface TradeFillerOptions {
  * for `NEGATIVE_TTL_SECONDS`. Concurrent misses of a log share one fill, across processes too.
  */
 export function createTradeFiller({ store, keys, exchange, ttlMs, graceMs, maxPerSymbol, negativeTtlMs, leaseMs, logger }: TradeFillerOptions) {
-  const inFlight = new Map<string, Promise<Error | undefined>>();
+  const fills = createSeriesFills({ store, keys, leaseMs, logger, what: 'trades' });
 
   function symbolOf(key: string): string | undefined {
     const what = keys.describe(key);
@@ -42,24 +41,7 @@ export function createTradeFiller({ store, keys, exchange, ttlMs, graceMs, maxPe
 
   /** Once at a time per log: fetch the symbol's recent trades and append them. Resolves to the error, if any. */
   function fillLog(key: string, symbol: string): Promise<Error | undefined> {
-    const running = inFlight.get(key);
-    if (running !== undefined) return running;
-    const filling = fetchAndAppend(key, symbol);
-    inFlight.set(key, filling);
-    void filling.finally(() => inFlight.delete(key));
-    return filling;
-  }
-
-  async function fetchAndAppend(key: string, symbol: string): Promise<Error | undefined> {
-    const token = randomUUID();
-    const leaseKey = keys.lease(key);
-    try {
-      const [taken] = await store.lease([leaseKey], token, leaseMs);
-      if (!taken) {
-        // Another process is filling this log: its fill is announced, or the lease expires.
-        await store.awaitFill(key, leaseMs).catch(() => {});
-        return undefined;
-      }
+    return fills.fill(key, async (lease) => {
       const trades = await exchange.guard.run((signal) => exchange.source.fetchTrades(symbol, maxPerSymbol, signal));
       const now = Date.now();
       const members = (trades ?? []).map((trade) => {
@@ -78,22 +60,13 @@ export function createTradeFiller({ store, keys, exchange, ttlMs, graceMs, maxPe
         key,
         idsKey: keys.tradeIds(symbol),
         members,
-        stamp: listed
-          ? encodeLogStamp(stamp({}, now, ttlMs))
-          : encode({ absent: true, cachedAt: new Date(now), expiresAt: new Date(now + negativeTtlMs) }),
+        stamp: listed ? encodeLogStamp(stamp({}, now, ttlMs)) : absentMarker(now, negativeTtlMs),
         ttlMs: listed ? ttlMs + graceMs : negativeTtlMs,
         maxMembers: maxPerSymbol,
-        lease: { key: leaseKey, token },
+        lease,
         index: listed ? keys.indexRefOf(key) : undefined,
       });
-      return undefined;
-    } catch (error) {
-      if (error instanceof UpstreamError) {
-        logger.debug({ source: error.source, reason: error.message }, 'trades fill failed');
-        return new UpstreamUnavailableError(error);
-      }
-      return error instanceof Error ? error : new Error(String(error));
-    }
+    });
   }
 
   return {
@@ -104,7 +77,7 @@ export function createTradeFiller({ store, keys, exchange, ttlMs, graceMs, maxPe
     async completeLogs(ranges: readonly SeriesRange[], found: readonly Found[]): Promise<Found[]> {
       const now = Date.now();
       const answers = [...found];
-      const fills: Array<Promise<void>> = [];
+      const pending: Array<Promise<void>> = [];
       ranges.forEach((range, i) => {
         const answer = found[i];
         const symbol = range.log ? symbolOf(range.key) : undefined;
@@ -119,7 +92,7 @@ export function createTradeFiller({ store, keys, exchange, ttlMs, graceMs, maxPe
           }
           if (!answer.stale) {
             answers[i] = { value: answer.value, stale: true };
-            if (!inFlight.has(range.key)) void fillLog(range.key, symbol);
+            if (!fills.running(range.key)) void fillLog(range.key, symbol);
             return;
           }
           // From the tier while Redis is unavailable: never past grace.
@@ -127,7 +100,7 @@ export function createTradeFiller({ store, keys, exchange, ttlMs, graceMs, maxPe
           return;
         }
         if (answer.stale) return;
-        fills.push(
+        pending.push(
           (async () => {
             const error = await fillLog(range.key, symbol);
             if (error !== undefined) {
@@ -138,7 +111,7 @@ export function createTradeFiller({ store, keys, exchange, ttlMs, graceMs, maxPe
           })(),
         );
       });
-      await Promise.all(fills);
+      await Promise.all(pending);
       return answers;
     },
   };
