@@ -24,5 +24,7 @@ export function createMemo<V extends {}>(maxBytes: number, sizeOf: (value: V) =>
     delete(key: string) {
       entries.delete(key);
     },
+    /** Whether `key` is held (an entry larger than the whole memo never is). */
+    has: (key: string): boolean => entries.has(key),
   };
 }

@@ -47,7 +47,8 @@ export function createRenderer(maxBytes: number) {
   );
   const remember = (memoKey: string, value: Renderings) => {
     renderings.set(memoKey, value);
-    memoKeysOf.set(value.owner, (memoKeysOf.get(value.owner) ?? new Set()).add(memoKey));
+    // Refused (larger than the memo), it never leaves, so it must never enter the index either.
+    if (renderings.has(memoKey)) memoKeysOf.set(value.owner, (memoKeysOf.get(value.owner) ?? new Set()).add(memoKey));
   };
 
   /** `variant`: what besides the stored bytes shapes the decoded value (a book's depth). */
