@@ -33,6 +33,22 @@ function recentTrades(count = 30): TradeRow[] {
 beforeAll(async () => {
   binance = await startBinanceServer();
 });
+
+/** Asks again (every 50 ms, for up to 5 s) until `done` says the answer is the one awaited; then returns it. */
+async function eventually<T>(ask: () => Promise<T>, done: (answer: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const answer = await ask();
+    if (done(answer) || Date.now() > deadline) return answer;
+    await sleep(50);
+  }
+}
+
+/** Resolves once the exchange has received a request to `path`: the fill is in flight. */
+async function untilCalled(path: string) {
+  const deadline = Date.now() + 5000;
+  while (binance.calls(path) === 0 && Date.now() < deadline) await sleep(10);
+}
 afterAll(() => binance?.stop());
 
 /** A gateway reading through to the exchange, in a namespace of its own, hearing fills announced. */
@@ -92,8 +108,8 @@ describe.each([
       expect(answer.data.orderBook.bids[0].price).not.toBe(64_000);
     }
     console.info(`[book-trade-fills] 10 reads of a stale book while its refresh takes 800 ms: answered in ${ms.toFixed(0)} ms`);
-    await sleep(1000);
-    expect((await gateway.gql(BOOK, { s: 'BTC/USDT', d: 1 })).data.orderBook).toEqual({ symbol: 'BTC/USDT', bids: [{ price: 64_000, amount: 9 }], asks: [{ price: 64_001, amount: 9 }], stale: false });
+    const fresh = await eventually(() => gateway.gql(BOOK, { s: 'BTC/USDT', d: 1 }), (answer) => answer.data?.orderBook?.stale === false);
+    expect(fresh.data.orderBook).toEqual({ symbol: 'BTC/USDT', bids: [{ price: 64_000, amount: 9 }], asks: [{ price: 64_001, amount: 9 }], stale: false });
     expect(binance.calls('/api/v3/depth')).toBe(2);
   }, 15_000);
 
@@ -130,7 +146,7 @@ describe.each([
   it('lets an invalidation during a slow fill win: nothing is stored or served', async () => {
     binance.mode({ delayMs: 600 }, '/api/v3/depth');
     const reading = gateway.gql(BOOK, { s: 'BTC/USDT', d: 1 });
-    await sleep(250);
+    await untilCalled('/api/v3/depth');
     expect((await gateway.gql('mutation { invalidateOrderBook(symbol: "BTC/USDT") { deleted } }', undefined, ADMIN_TOKEN)).errors).toBeUndefined();
     expect((await reading).data).toEqual({ orderBook: null });
     await sleep(100);
@@ -191,8 +207,7 @@ describe.each([
     const stale = await gateway.gql(TRADES, { s: 'BTC/USDT', l: 10 });
     expect(stale.data.trades).toHaveLength(5);
     expect(stale.data.trades.every((trade: { stale: boolean }) => trade.stale)).toBe(true);
-    await sleep(900);
-    const fresh = await gateway.gql(TRADES, { s: 'BTC/USDT', l: 10 });
+    const fresh = await eventually(() => gateway.gql(TRADES, { s: 'BTC/USDT', l: 10 }), (answer) => answer.data?.trades?.[0]?.stale === false);
     expect(fresh.data.trades).toHaveLength(6);
     expect(fresh.data.trades[0]).toMatchObject({ id: '2000', price: 66_000, side: 'BUY', stale: false });
     expect(binance.calls('/api/v3/aggTrades')).toBe(2);
@@ -217,7 +232,7 @@ describe.each([
     binance.setTrades('BTCUSDT', recentTrades(5));
     binance.mode({ delayMs: 600 }, '/api/v3/aggTrades');
     const reading = gateway.gql(TRADES, { s: 'BTC/USDT' });
-    await sleep(250);
+    await untilCalled('/api/v3/aggTrades');
     expect((await gateway.gql('mutation { invalidateTrades(symbol: "BTC/USDT") { deleted } }', undefined, ADMIN_TOKEN)).errors).toBeUndefined();
     expect((await reading).data).toEqual({ trades: [] });
     await sleep(100);
@@ -243,15 +258,17 @@ describe('a Redis outage, for books and trades with an exchange', () => {
     binance.setTrades('BTCUSDT', recentTrades(5));
     namespace += 1;
     const down = interruptible(createRedisStore({ redis: redis.redis, readTimeoutMs: 5000, writeTimeoutMs: 5000 }));
-    const gateway = exchangeGateway({ TTL_ORDER_BOOK_SECONDS: '1', GRACE_ORDER_BOOK_SECONDS: '1', TTL_TRADES_SECONDS: '1', GRACE_TRADES_SECONDS: '1' }, down);
+    // Fresh for 2 s, then stale for 2 s more: each check waits for its own window, from the fill.
+    const gateway = exchangeGateway({ TTL_ORDER_BOOK_SECONDS: '2', GRACE_ORDER_BOOK_SECONDS: '2', TTL_TRADES_SECONDS: '2', GRACE_TRADES_SECONDS: '2' }, down);
     const query = `{ orderBook(symbol: "BTC/USDT", depth: 1) { stale } trades(symbol: "BTC/USDT", limit: 2) { stale } }`;
     expect((await gateway.gql(query)).data).toEqual({ orderBook: { stale: false }, trades: [{ stale: false }, { stale: false }] });
+    const filledAt = Date.now(); // the fills were stamped before this
 
     down.takeDown();
     expect((await gateway.gql(query)).data).toEqual({ orderBook: { stale: false }, trades: [{ stale: false }, { stale: false }] });
-    await sleep(1200);
+    await sleep(filledAt + 2300 - Date.now());
     expect((await gateway.gql(query)).data).toEqual({ orderBook: { stale: true }, trades: [{ stale: true }, { stale: true }] });
-    await sleep(1000);
+    await sleep(filledAt + 4500 - Date.now());
     const gone = await gateway.gql(`{ orderBook(symbol: "BTC/USDT", depth: 1) { stale } }`);
     expect(gone.data).toEqual({ orderBook: null });
     expect(gone.errors?.map((error) => error.extensions?.code)).toEqual(['CACHE_UNAVAILABLE']);
