@@ -67,7 +67,7 @@ export function createKeyLayout({ namespace, version }: { namespace: string; ver
       }
       const match = /^(ticker|funding|book|trades):\{([^{}]+)\}$/.exec(key.startsWith(root) ? key.slice(root.length) : '');
       if (match === null) return undefined;
-      return { kind: FILLABLE_KINDS[match[1] as keyof typeof FILLABLE_KINDS], symbol: match[2]! };
+      return { kind: this.kindOf(key) as 'ticker' | 'fundingRate' | 'orderBook' | 'trades', symbol: match[2]! };
     },
     /**
      * Where the symbols index lists `key`, if it belongs to a symbol: its kind's index, and the
@@ -97,7 +97,6 @@ const KIND_PREFIXES: Record<CacheKind, string> = {
 };
 const KIND_PREFIX_ENTRIES = Object.entries(KIND_PREFIXES) as Array<[CacheKind, string]>;
 
-const FILLABLE_KINDS = { ticker: 'ticker', funding: 'fundingRate', book: 'orderBook', trades: 'trades' } as const;
 
 export type KeyLayout = ReturnType<typeof createKeyLayout>;
 
