@@ -15,6 +15,12 @@ export interface TcpProxy {
    * back to the client), keeping their order. 0 passes chunks on at once again.
    */
   setLatency(ms: number, direction?: 'both' | 'upstream' | 'downstream'): void;
+  /**
+   * Round trips made so far, over every connection: each time a client sends after the server
+   * last answered it (or for the first time). Requests pipelined before an answer count once, so
+   * this counts what waiting on answers costs, whatever the machine's speed.
+   */
+  roundTrips(): number;
   /** Destroys every open connection (both ends); the client sees its connection reset. */
   dropConnections(): void;
   /** New connections are reset as soon as they are accepted, until `restore`. */
@@ -38,6 +44,7 @@ type Mode = 'pass' | 'refuse' | 'blackhole';
 /** Starts a proxy on 127.0.0.1 (a free port, or `port`) forwarding to `127.0.0.1:targetPort`. */
 export async function startTcpProxy(targetPort: number, { port = 0 }: { port?: number } = {}): Promise<TcpProxy> {
   let mode: Mode = 'pass';
+  let roundTrips = 0;
   const latency = { upstream: 0, downstream: 0 };
   const pairs = new Set<{ client: Socket; server: Socket; timers: Set<NodeJS.Timeout>; flushAll: Array<() => void> }>();
   const held = new Set<Socket>();
@@ -57,6 +64,12 @@ export async function startTcpProxy(targetPort: number, { port = 0 }: { port?: n
     const server = connect(targetPort, '127.0.0.1');
     server.on('error', () => {});
     const pair = { client, server, timers: new Set<NodeJS.Timeout>(), flushAll: [] as Array<() => void> };
+    let answered = true;
+    client.on('data', () => {
+      if (answered) roundTrips += 1;
+      answered = false;
+    });
+    server.on('data', () => void (answered = true));
     pairs.add(pair);
     // Chunks are queued per direction and leave in arrival order, each no earlier than its due
     // time: lowering the latency never lets a later chunk overtake an earlier one.
@@ -131,6 +144,7 @@ export async function startTcpProxy(targetPort: number, { port = 0 }: { port?: n
       if (direction !== 'downstream') latency.upstream = ms;
       if (direction !== 'upstream') latency.downstream = ms;
     },
+    roundTrips: () => roundTrips,
     dropConnections,
     refuseNew: () => void (mode = 'refuse'),
     blackholeNew: () => void (mode = 'blackhole'),
