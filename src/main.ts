@@ -78,6 +78,26 @@ export async function start(config: Config, { handleSignals = true, logger = cre
     for (const client of [redis, bulkRedis, subscriber]) client?.disconnect();
     throw error;
   }
+  const shutdown = async (reason: string) => {
+    logger.info({ reason }, 'shutting down');
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), DEFAULTS.http.shutdownGraceMs).unref();
+    await new Promise((resolve) => server.close(resolve));
+    clearTimeout(force);
+    await store.close();
+    await Promise.all([redis, bulkRedis, subscriber].map((client) => client?.quit().catch(() => client.disconnect())));
+  };
+  // Before the start-up line: whoever waits for that line (a process manager, a test) may signal
+  // at once, and a process descheduled between the line and the listener died by the signal.
+  if (handleSignals) {
+    // Listening for good (not `once`): a second signal with no listener left would kill the
+    // process mid shutdown. The shutdown runs once, bounded by its grace period; signals during it
+    // change nothing.
+    let stopping: Promise<void> | undefined;
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.on(signal, () => void (stopping ??= shutdown(signal).then(() => process.exit(0))));
+    }
+  }
   const url = graphqlUrl(config.host, port);
   const heapLimitMb = Math.round(getHeapStatistics().heap_size_limit / 1024 / 1024);
   // V8's limit includes the young generation: a few tens of MiB over --max-old-space-size.
@@ -108,24 +128,6 @@ export async function start(config: Config, { handleSignals = true, logger = cre
     );
   }
 
-  const shutdown = async (reason: string) => {
-    logger.info({ reason }, 'shutting down');
-    server.closeIdleConnections();
-    const force = setTimeout(() => server.closeAllConnections(), DEFAULTS.http.shutdownGraceMs).unref();
-    await new Promise((resolve) => server.close(resolve));
-    clearTimeout(force);
-    await store.close();
-    await Promise.all([redis, bulkRedis, subscriber].map((client) => client?.quit().catch(() => client.disconnect())));
-  };
-  if (handleSignals) {
-    // Listening for good (not `once`): a second signal with no listener left would kill the
-    // process mid shutdown (seen in CI under npm start). The shutdown runs once, bounded by its
-    // grace period; signals during it change nothing.
-    let stopping: Promise<void> | undefined;
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-      process.on(signal, () => void (stopping ??= shutdown(signal).then(() => process.exit(0))));
-    }
-  }
   return { server, port, url, shutdown };
 }
 
