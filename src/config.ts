@@ -1,3 +1,4 @@
+import { parseRedisTopology, type RedisTopology } from './cache/redis-topology.js';
 import type { TtlPolicy } from './cache/ttl-policy.js';
 import { TIMEFRAMES, type Timeframe } from './cache/market-types.js';
 import { isMarketSymbol } from './cache/value-rules.js';
@@ -8,8 +9,13 @@ import { loadLlmAnalyses, type LlmAnalyses } from './sources/llm.js';
 export interface Config {
   readonly host: string;
   readonly port: number;
-  /** Unset means the embedded in-memory store. */
-  readonly redisUrl: string | undefined;
+  /** Which Redis, and how to reach it; unset means the embedded in-memory store. */
+  readonly redis: RedisTopology | undefined;
+  /**
+   * Replicas `WAIT` must confirm before a write is acknowledged (0: acknowledged once the master
+   * applied it).
+   */
+  readonly redisWaitReplicas: number;
   readonly namespace: string;
   readonly version: string;
   readonly writerToken: string | undefined;
@@ -172,16 +178,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const grace = (variable: string, fallback: number) => integer(variable, fallback, 0, MAX_TTL_SECONDS);
   const llm = llmConfig(read, httpUrl);
 
-  // Redis Cluster and Sentinel are not supported yet: a deployment that sets them must not get the
-  // in-memory store (or a standalone connection) without being told.
-  for (const name of ['REDIS_CLUSTER_NODES', 'REDIS_SENTINELS', 'REDIS_SENTINEL_NAME']) {
-    const value = read(name);
-    if (value !== undefined) throw new ConfigError(`${name}: Redis Cluster and Sentinel are not supported yet: expected it unset (use REDIS_URL with a standalone Redis), received ${JSON.stringify(value)}`);
-  }
-  const redisUrl = read('REDIS_URL');
-  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) {
-    // Never echo credentials: everything up to the last '@' may be a password.
-    fail('REDIS_URL', 'a redis:// or rediss:// URL', redisUrl.replace(/^.*@/, '***@'));
+  let redis: RedisTopology | undefined;
+  try {
+    redis = parseRedisTopology({
+      REDIS_URL: read('REDIS_URL'),
+      REDIS_CLUSTER_NODES: read('REDIS_CLUSTER_NODES'),
+      REDIS_SENTINELS: read('REDIS_SENTINELS'),
+      REDIS_SENTINEL_NAME: read('REDIS_SENTINEL_NAME'),
+    });
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
   }
   const logLevel = read('LOG_LEVEL') ?? DEFAULTS.process.logLevel;
   if (!LOG_LEVELS.includes(logLevel)) fail('LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
@@ -208,7 +214,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return Object.freeze({
     host: read('HOST') ?? DEFAULTS.http.host,
     port: integer('PORT', DEFAULTS.http.port, 0, 65_535),
-    redisUrl,
+    redis,
+    redisWaitReplicas: integer('REDIS_WAIT_REPLICAS', DEFAULTS.redis.waitReplicas, 0, 16),
     namespace: name('CACHE_NAMESPACE', DEFAULTS.cache.namespace),
     version: name('CACHE_VERSION', DEFAULTS.cache.version),
     writerToken,

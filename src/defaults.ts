@@ -38,6 +38,8 @@ export const DEFAULTS = Object.freeze({
     circuitFailureThreshold: 3,
     /** How long start-up waits for a first connection before it listens anyway. */
     firstConnectionWaitMs: 2000,
+    /** Replicas that must confirm a write before it is acknowledged (`REDIS_WAIT_REPLICAS`). */
+    waitReplicas: 0,
   }),
   /** Each kind's time to live when a write gives none, in seconds. */
   ttlSeconds: Object.freeze({

@@ -2,14 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { pathToFileURL } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
-import type { Redis } from 'ioredis';
 import { createCircuitBreakerStore } from './cache/circuit-breaker-store.js';
 import { createKeyLayout } from './cache/keys.js';
 import { createMemoryStore } from './cache/memory-store.js';
 import { createRedisStore } from './cache/redis-store.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './logger.js';
-import { createRedisClient } from './cache/redis-client.js';
+import { createRedisClient, type RedisClient } from './cache/redis-client.js';
 import { createGateway } from './gateway.js';
 import { useLingeringClose } from './edge/lingering-close.js';
 import { DEFAULTS } from './defaults.js';
@@ -41,17 +40,20 @@ export async function start(config: Config, { handleSignals = true, logger = cre
     const problem = (await import('./sources/exchange.js')).exchangeIdProblem(config.sources.exchangeId);
     if (problem !== undefined) throw new ConfigError(problem);
   }
-  const redis = config.redisUrl ? createRedisClient(config.redisUrl, logger) : undefined;
+  const topology = config.redis;
+  const redis = topology && createRedisClient(topology, logger);
   // Bar ranges get a connection of their own: their replies can be megabytes (see redis-store.ts).
-  const bulkRedis = config.redisUrl ? createRedisClient(config.redisUrl, logger, { reportsState: false }) : undefined;
+  const bulkRedis = topology && createRedisClient(topology, logger, { reportsState: false });
   // Every change is announced on a channel each process subscribes to: to drop what it keeps of
   // changed keys, and to hear of the fills it waits for.
-  const subscriber = config.redisUrl ? createRedisClient(config.redisUrl, logger, { reportsState: false }) : undefined;
+  const subscriber = topology && createRedisClient(topology, logger, { reportsState: false });
+  // Writes that wait for replicas hold their connection meanwhile: they get one of their own.
+  const writeRedis = topology && config.redisWaitReplicas > 0 ? createRedisClient(topology, logger, { reportsState: false }) : undefined;
   const metrics = createMetrics();
   const { store, isReady } = redis
-    ? resilientRedisStore(redis, bulkRedis!, subscriber, config, logger, metrics)
+    ? resilientRedisStore({ redis, bulkRedis: bulkRedis!, writeRedis, subscriber }, config, logger, metrics)
     : { store: createMemoryStore({ maxKeys: config.memoryMaxKeys, maxBytes: config.memoryMaxBytes }), isReady: () => true };
-  const redisInfo = redis && createRedisInfoReader(redis, config.redisReadMaxMs);
+  const redisInfo = redis && createRedisInfoReader(redis, config.redisReadMaxMs, { sentinel: topology?.kind === 'sentinel' });
   const gateway = createGateway({ config, store, logger, isReady, metrics, redisInfo });
   const server = createServer(
     {
@@ -75,7 +77,7 @@ export async function start(config: Config, { handleSignals = true, logger = cre
   try {
     port = await listen(server, config);
   } catch (error) {
-    for (const client of [redis, bulkRedis, subscriber]) client?.disconnect();
+    for (const client of [redis, bulkRedis, subscriber, writeRedis]) client?.disconnect();
     throw error;
   }
   const shutdown = async (reason: string) => {
@@ -85,7 +87,7 @@ export async function start(config: Config, { handleSignals = true, logger = cre
     await new Promise((resolve) => server.close(resolve));
     clearTimeout(force);
     await store.close();
-    await Promise.all([redis, bulkRedis, subscriber].map((client) => client?.quit().catch(() => client.disconnect())));
+    await Promise.all([redis, bulkRedis, subscriber, writeRedis].map((client) => client?.quit().catch(() => client.disconnect())));
   };
   // Before the start-up line: whoever waits for that line (a process manager, a test) may signal
   // at once, and a process descheduled between the line and the listener died by the signal.
@@ -112,6 +114,7 @@ export async function start(config: Config, { handleSignals = true, logger = cre
       url,
       heapLimitMb,
       store: redis ? 'redis' : 'memory',
+      ...(topology && { topology: topology.kind }),
       namespace: `${config.namespace}:${config.version}`,
       writes: config.writerToken || config.adminToken ? 'enabled' : 'disabled (no WRITER_TOKEN or ADMIN_TOKEN)',
     },
@@ -141,15 +144,20 @@ export async function start(config: Config, { handleSignals = true, logger = cre
  * an idle gateway stays not ready while Redis does not answer, and finds it back without waiting
  * for traffic. Probes cost Redis one GET per open period at most, and nothing while it is closed.
  */
-function resilientRedisStore(redis: Redis, bulkRedis: Redis, subscriber: Redis | undefined, config: Config, logger: Logger, metrics: Metrics) {
+function resilientRedisStore(
+  clients: { redis: RedisClient; bulkRedis: RedisClient; writeRedis: RedisClient | undefined; subscriber: RedisClient | undefined },
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+) {
+  const { redis } = clients;
   const timed = createRedisStore({
-    redis,
-    bulkRedis,
-    subscriber,
+    ...clients,
     changeChannel: `${createKeyLayout(config).root}changes`,
     readTimeoutMs: config.redisReadTimeoutMs,
     readMaxMs: config.redisReadMaxMs,
     writeTimeoutMs: config.redisWriteTimeoutMs,
+    waitReplicas: config.redisWaitReplicas,
   });
   // Metered inside the breaker: what reaches Redis is timed, not the calls an open circuit refuses
   // at once (its state is a metric of its own).
@@ -172,7 +180,7 @@ function resilientRedisStore(redis: Redis, bulkRedis: Redis, subscriber: Redis |
  * `noeviction` policy): the gateway only reads Redis's settings, it never changes them. Connected
  * now, it checks before the gateway listens; else on the first connection.
  */
-async function checkMemoryPolicy(redis: Redis, redisInfo: () => Promise<RedisInfo>, logger: Logger) {
+async function checkMemoryPolicy(redis: RedisClient, redisInfo: () => Promise<RedisInfo>, logger: Logger) {
   const check = () =>
     redisInfo().then(
       ({ maxMemoryBytes, evictionPolicy }) => {
@@ -186,7 +194,7 @@ async function checkMemoryPolicy(redis: Redis, redisInfo: () => Promise<RedisInf
 }
 
 /** Resolves once Redis is ready or `DEFAULTS.redis.firstConnectionWaitMs` has passed, whichever is first. */
-async function firstConnection(redis: Redis) {
+async function firstConnection(redis: RedisClient) {
   // Not events.once: it rejects on the 'error' events a Redis that is down keeps emitting.
   await new Promise<void>((resolve) => {
     const done = () => {

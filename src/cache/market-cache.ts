@@ -142,7 +142,10 @@ export function createMarketCache({ store, tier, keys, ttl, graceSeconds = {}, b
     tier.forgetPrefix(prefix);
     try {
       await store.deleteByPrefix(keys.leasePrefix(prefix));
-      return await store.deleteByPrefix(prefix, counts, (key) => keys.indexRefOf(key));
+      // A prefix that covers the symbols index (invalidateAll) removes it with the rest: its entries
+      // need no update, and one would bring back its bookkeeping on a cluster (see redis-scripts.ts).
+      const coversIndex = keys.index('ticker').startsWith(prefix);
+      return await store.deleteByPrefix(prefix, counts, coversIndex ? undefined : (key) => keys.indexRefOf(key));
     } finally {
       tier.forgetPrefix(prefix);
     }

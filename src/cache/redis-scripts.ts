@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis';
+import type { Result } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 /**
  * The Lua scripts of the Redis store (redis-store.ts), each one atomic step of a write: what makes
@@ -15,6 +16,8 @@ declare module 'ioredis' {
     mdcSetManyBefore(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
     mdcAppendLog(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
     mdcIndex(numberOfKeys: number, ...keysThenMembers: string[]): Result<number, Context>;
+    mdcObserve(key: string): Result<[number, number], Context>;
+    mdcIndexObserved(indexKey: string, seenKey: string, ...observations: Array<string | number>): Result<number, Context>;
   }
 }
 
@@ -169,6 +172,54 @@ if last == 'inf' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIREAT'
 return 1
 `;
 
+// On a Redis Cluster an index and its entries live in different slots, so no one script can read
+// an entry's PTTL and update its index (INDEX above). There, the write's own pipeline observes the
+// entry right after writing it (OBSERVE: the time, on the entry's master, in microseconds, and its
+// PTTL), and INDEX_OBSERVED then applies each observation unless the index has already applied a
+// later one of that member (KEYS[2], a hash of member -> the time of the observation applied last):
+// all changes of one entry happen on one master, so the latest observation is the truth, whatever
+// order concurrent writers' index updates arrive in.
+const OBSERVE = `local t = redis.call('TIME')
+return {t[1] * 1000000 + t[2], redis.call('PTTL', KEYS[1])}
+`;
+
+// ARGV: member, observed at (microseconds), PTTL; for each observation.
+const INDEX_OBSERVED = `${NOW_MS}
+for i = 1, 2 do
+  local kind = redis.call('TYPE', KEYS[i])['ok']
+  local expected = i == 1 and 'zset' or 'hash'
+  if kind ~= expected and kind ~= 'none' then redis.call('DEL', KEYS[i]) end
+end
+for i = 1, #ARGV, 3 do
+  local member, at, ttl = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  if at > tonumber(redis.call('HGET', KEYS[2], member) or '-1') then
+    redis.call('HSET', KEYS[2], member, ARGV[i + 1])
+    if ttl == -2 then redis.call('ZREM', KEYS[1], member)
+    elseif ttl == -1 then redis.call('ZADD', KEYS[1], '+inf', member)
+    else redis.call('ZADD', KEYS[1], math.floor(at / 1000) + ttl, member) end
+  end
+end
+-- What the hash remembers of a member outlives its expiry by a minute: an update still on its way
+-- (held up in a stalled process) must not bring back an older truth.
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], '-inf', '(' .. nowMs, 'BYSCORE')) do
+  if tonumber(redis.call('HGET', KEYS[2], member) or '0') < (nowMs - 60000) * 1000 then redis.call('HDEL', KEYS[2], member) end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. nowMs)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')[2]
+if last == 'inf' then
+  redis.call('PERSIST', KEYS[1])
+  redis.call('PERSIST', KEYS[2])
+  return 1
+end
+local seenUntil = nowMs + 60000
+if last ~= nil then
+  redis.call('PEXPIREAT', KEYS[1], math.ceil(tonumber(last)))
+  seenUntil = math.max(seenUntil, math.ceil(tonumber(last)))
+end
+redis.call('PEXPIREAT', KEYS[2], seenUntil)
+return last and 1 or 0
+`;
+
 const DELETE_BEFORE = `${NOW_MS}
 ${ANNOUNCE}
 if nowMs > tonumber(ARGV[1]) then return nil end
@@ -195,7 +246,7 @@ return 0
 `;
 
 /** Defines every script on `redis` as a command (`redis.mdcFill(...)`, in pipelines too). */
-export function defineScripts(redis: Redis) {
+export function defineScripts(redis: RedisClient) {
   redis.defineCommand('mdcSetBefore', { lua: SET_BEFORE });
   redis.defineCommand('mdcFill', { numberOfKeys: 2, lua: FILL });
   redis.defineCommand('mdcUpsertSeries', { lua: UPSERT_SERIES });
@@ -204,4 +255,6 @@ export function defineScripts(redis: Redis) {
   redis.defineCommand('mdcSetManyBefore', { lua: SET_MANY_BEFORE });
   redis.defineCommand('mdcAppendLog', { lua: APPEND_LOG });
   redis.defineCommand('mdcIndex', { lua: INDEX });
+  redis.defineCommand('mdcObserve', { numberOfKeys: 1, lua: OBSERVE });
+  redis.defineCommand('mdcIndexObserved', { numberOfKeys: 2, lua: INDEX_OBSERVED });
 }

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ReplyError, type ChainableCommander, type Redis } from 'ioredis';
+import { Cluster, Redis, ReplyError, type ChainableCommander } from 'ioredis';
 import { CacheUnavailableError } from './cache-unavailable.js';
+import { subscribeOnCluster, type ClusterSubscription } from './cluster-subscription.js';
+import type { RedisClient } from './redis-client.js';
+import { createRouter, type Reply, type Routed } from './redis-routing.js';
 import { defineScripts } from './redis-scripts.js';
 import type { CacheStore, Change, IndexRef, SeriesRange } from './store.js';
 import { DEFAULTS } from '../defaults.js';
@@ -12,14 +15,23 @@ const STALL_MS = 10;
 const WRITE_REPLY_GRACE_MS = 100;
 
 export interface RedisStoreOptions {
-  /** A caller-owned client: the caller connects and closes it. */
-  redis: Redis;
+  /**
+   * A caller-owned client (a standalone or Sentinel connection, or a Redis Cluster): the caller
+   * connects and closes it.
+   */
+  redis: RedisClient;
   /**
    * A second caller-owned client for bar ranges, whose replies can be megabytes: on their own
    * connection they never hold up the small replies of point reads queued behind them.
    * @default redis
    */
-  bulkRedis?: Redis;
+  bulkRedis?: RedisClient;
+  /**
+   * A third caller-owned client for writes, when `waitReplicas` is set: `WAIT` holds its connection
+   * until the replicas confirm (up to the write's time limit), and reads must not queue behind it.
+   * @default redis
+   */
+  writeRedis?: RedisClient;
   /**
    * A read fails with `CacheUnavailableError` when Redis sends nothing on its connection for
    * this many milliseconds.
@@ -42,9 +54,16 @@ export interface RedisStoreOptions {
    * process announces on `changeChannel`. Without it, `awaitFill` waits its whole bound and
    * `onChange` hears nothing.
    */
-  subscriber?: Redis;
+  subscriber?: RedisClient;
   /** The pub/sub channel every write, fill and delete is announced on (`<origin> <key>`). */
   changeChannel?: string;
+  /**
+   * A write is acknowledged only once `WAIT` confirms that this many replicas of its master have
+   * it (within the write's time limit); otherwise it fails with `CacheUnavailableError`, though the
+   * master applied it. 0: acknowledged once the master applied it.
+   * @default 0
+   */
+  waitReplicas?: number;
 }
 
 /**
@@ -56,13 +75,19 @@ export interface RedisStoreOptions {
 export function createRedisStore({
   redis,
   bulkRedis = redis,
+  writeRedis = redis,
   readTimeoutMs = DEFAULTS.redis.readTimeoutMs,
   readMaxMs = DEFAULTS.redis.readMaxMs,
   writeTimeoutMs = DEFAULTS.redis.writeTimeoutMs,
   subscriber,
   changeChannel = 'mdc:changes',
+  waitReplicas = DEFAULTS.redis.waitReplicas,
 }: RedisStoreOptions): CacheStore {
-  defineScripts(redis);
+  for (const client of new Set([redis, writeRedis])) defineScripts(client);
+  const router = createRouter(redis);
+  const bulkRouter = bulkRedis === redis ? router : createRouter(bulkRedis);
+  const writeRouter = writeRedis === redis ? router : createRouter(writeRedis);
+  const replication = { waitReplicas, waitTimeoutMs: writeTimeoutMs };
   // Who announces a change, so that this store does not hear its own as another process's.
   const origin = randomUUID();
   const announcing = [changeChannel, origin] as const;
@@ -78,7 +103,7 @@ export function createRedisStore({
 
   // Redis is alive while either connection hears from it: busy writing megabytes of ranges to one,
   // it may leave the other silent for longer than a read's timeout, and that is load, not an outage.
-  const heard = [...new Set([redis, bulkRedis])].map(watchProgress);
+  const heard = [...new Set([redis, bulkRedis, writeRedis])].map(watchProgress);
   const progress = () => heard.reduce((chunks, count) => chunks + count(), 0);
   const read = <T>(command: () => Promise<T>) => answered(command, { silenceMs: readTimeoutMs, maxMs: readMaxMs, progress, what: 'a read' });
   const write = <T>(command: (deadlineMs: number) => Promise<T>) =>
@@ -99,64 +124,98 @@ export function createRedisStore({
 
   const changes = listenForChanges(subscriber, changeChannel, origin);
 
+  /**
+   * Runs write `commands` (in one pipeline per master, each followed by `WAIT` when replicas must
+   * confirm) and brings `refs` in line in the symbols index; resolves to the commands' replies,
+   * failing on the first error among them. The index updates cannot fail the write: the index is
+   * bookkeeping, and what it says of an entry is put right by the next write of that entry.
+   *
+   * On one server each index's update is a script in the write's own pipeline, reading its
+   * entries' PTTL as the write left them: one round trip. On a cluster an index and its entries
+   * live in different slots: the write's pipeline observes each entry, and a second round trip,
+   * to the index's master, applies the observations.
+   */
+  const withIndex = async (commands: readonly Routed[], refs: readonly IndexRef[]): Promise<unknown[]> => {
+    if (!writeRouter.cluster) {
+      const replies = await writeRouter.run([...commands, ...indexUpdates(refs)], replication);
+      return resultsOf(replies.slice(0, commands.length));
+    }
+    const observations = refs.map(({ entryKey }): Routed => ({ key: entryKey, add: (pipeline) => pipeline.mdcObserve(entryKey) }));
+    const replies = await writeRouter.run([...commands, ...observations], replication);
+    const results = resultsOf(replies.slice(0, commands.length));
+    const observed = refs.flatMap((ref, i) => {
+      const reply = replies[commands.length + i]!;
+      return reply[0] === null ? [{ ref, reply }] : [];
+    });
+    if (observed.length > 0) await writeRouter.run(observedIndexUpdates(observed)).catch(() => {});
+    return results;
+  };
+
   return {
     async getMany(keys) {
-      return keys.length === 0 ? [] : read(() => redis.mget(...keys));
+      const groups = router.groups(keys);
+      if (groups.length <= 1) return keys.length === 0 ? [] : read(() => redis.mget(...keys));
+      // A cluster: one MGET per hash slot, in one pipeline per master.
+      return read(async () => {
+        const replies = resultsOf(await router.run(groups.map((group) => ({ key: keys[group[0]!]!, add: (pipeline) => pipeline.mget(...group.map((i) => keys[i]!)) }))));
+        const values = new Array<string | null>(keys.length);
+        groups.forEach((group, g) => group.forEach((i, j) => (values[i] = (replies[g] as Array<string | null>)[j]!)));
+        return values;
+      });
     },
 
     async rangeMany(ranges) {
       if (ranges.length === 0) return [];
-      return read(async () => {
-        const pipeline = bulkRedis.pipeline();
-        for (const range of ranges) addRange(pipeline, range);
+      return read(async () =>
         // A key of the wrong type fails its own range only: it reads as `null`, to be discarded.
-        return rangesOf(await pipeline.exec());
-      });
+        rangesOf(await bulkRouter.run(ranges.map((range) => ({ key: range.key, add: (pipeline) => addRange(pipeline, range) })))),
+      );
     },
 
     async set(key, value, ttlMs, leaseKey, index) {
       const keys = leaseKey === undefined ? [key] : [key, leaseKey];
-      if (index === undefined) {
-        applied(await write((deadlineMs) => redis.mdcSetBefore(keys.length, ...keys, ...announcing, value, ttlMs, deadlineMs)), 'the write');
-        return;
-      }
-      const [stored] = await write(async (deadlineMs) => {
-        const pipeline = redis.pipeline().mdcSetBefore(keys.length, ...keys, ...announcing, value, ttlMs, deadlineMs);
-        return withIndex(pipeline, 1, [index]);
-      });
+      const [stored] = await write((deadlineMs) =>
+        withIndex([{ key, add: (pipeline) => pipeline.mdcSetBefore(keys.length, ...keys, ...announcing, value, ttlMs, deadlineMs) }], index === undefined ? [] : [index]),
+      );
       applied(stored as number, 'the write');
     },
 
     async setMany(entries) {
       if (entries.length === 0) return;
-      const keys = entries.map(({ key }) => key);
-      const args: Array<string | number> = [];
-      for (const { value, ttlMs, leaseKey } of entries) {
-        if (leaseKey !== undefined) keys.push(leaseKey);
-        args.push(value, ttlMs, leaseKey === undefined ? 0 : keys.length);
-      }
-      const [stored] = await write(async (deadlineMs) => {
-        const pipeline = redis.pipeline().mdcSetManyBefore(keys.length, ...keys, ...announcing, deadlineMs, entries.length, ...args);
-        return withIndex(pipeline, 1, indexRefsOf(entries));
-      });
-      applied(stored as number, 'the write');
+      // One script for all of them; on a cluster, one per hash slot (an entry's lease shares its slot).
+      const groups = router.groups(entries.map(({ key }) => key));
+      const stored = await write((deadlineMs) =>
+        withIndex(
+          groups.map((group) => {
+            const keys = group.map((i) => entries[i]!.key);
+            const args: Array<string | number> = [];
+            for (const { value, ttlMs, leaseKey } of group.map((i) => entries[i]!)) {
+              if (leaseKey !== undefined) keys.push(leaseKey);
+              args.push(value, ttlMs, leaseKey === undefined ? 0 : keys.length);
+            }
+            return { key: keys[0]!, add: (pipeline) => pipeline.mdcSetManyBefore(keys.length, ...keys, ...announcing, deadlineMs, group.length, ...args) };
+          }),
+          indexRefsOf(entries),
+        ),
+      );
+      for (const result of stored) applied(result as number, 'the write');
     },
 
     async lease(leaseKeys, token, ttlMs) {
       if (leaseKeys.length === 0) return [];
-      return write(async () => {
-        const pipeline = redis.pipeline();
-        for (const leaseKey of leaseKeys) pipeline.set(leaseKey, token, 'PX', ttlMs, 'NX');
-        return resultsOf(await pipeline.exec()).map((reply) => reply === 'OK');
-      });
+      // Not replicated with WAIT: a lease lost in a failover costs one more upstream call, nothing else.
+      return write(async () =>
+        resultsOf(await router.run(leaseKeys.map((leaseKey) => ({ key: leaseKey, add: (pipeline) => pipeline.set(leaseKey, token, 'PX', ttlMs, 'NX') })))).map(
+          (reply) => reply === 'OK',
+        ),
+      );
     },
 
     async fill(entries, token) {
       if (entries.length === 0) return [];
       return write(async () => {
-        const pipeline = redis.pipeline();
-        for (const { key, leaseKey, value, ttlMs } of entries) pipeline.mdcFill(key, leaseKey, ...announcing, token, value, ttlMs);
-        return (await withIndex(pipeline, entries.length, indexRefsOf(entries))).map((stored) => stored === 1);
+        const fills: Routed[] = entries.map(({ key, leaseKey, value, ttlMs }) => ({ key, add: (pipeline) => pipeline.mdcFill(key, leaseKey, ...announcing, token, value, ttlMs) }));
+        return (await withIndex(fills, indexRefsOf(entries))).map((stored) => stored === 1);
       });
     },
 
@@ -169,10 +228,9 @@ export function createRedisStore({
       const pairs = members.flatMap(({ score, member }) => [score, member]);
       const keys = lease === undefined ? [key, latestKey] : [key, latestKey, lease.key];
       const mode = lease === undefined ? '' : 'drop' in lease ? 'drop' : lease.token;
-      const [kept] = await write(async (deadlineMs) => {
-        const pipeline = redis.pipeline().mdcUpsertSeries(keys.length, ...keys, ...announcing, ttlMs, maxMembers, deadlineMs, mode, ...pairs);
-        return (await withIndex(pipeline, 1, index === undefined ? [] : [index])) as number[];
-      });
+      const [kept] = (await write((deadlineMs) =>
+        withIndex([{ key, add: (pipeline) => pipeline.mdcUpsertSeries(keys.length, ...keys, ...announcing, ttlMs, maxMembers, deadlineMs, mode, ...pairs) }], index === undefined ? [] : [index]),
+      )) as number[];
       if (kept === -1) throw tooLate('the bar write');
       if (kept === -2) return -1;
       return kept!;
@@ -182,10 +240,9 @@ export function createRedisStore({
       const keys = lease === undefined ? [key, idsKey] : [key, idsKey, lease.key];
       const mode = lease === undefined ? '' : 'drop' in lease ? 'drop' : lease.token;
       const triples = members.flatMap(({ score, member, id }) => [score, member, id ?? '']);
-      const [kept] = await write(async (deadlineMs) => {
-        const pipeline = redis.pipeline().mdcAppendLog(keys.length, ...keys, ...announcing, ttlMs, maxMembers, deadlineMs, mode, stamp, ...triples);
-        return (await withIndex(pipeline, 1, index === undefined ? [] : [index])) as number[];
-      });
+      const [kept] = (await write((deadlineMs) =>
+        withIndex([{ key, add: (pipeline) => pipeline.mdcAppendLog(keys.length, ...keys, ...announcing, ttlMs, maxMembers, deadlineMs, mode, stamp, ...triples) }], index === undefined ? [] : [index]),
+      )) as number[];
       if (kept === -1) throw tooLate('the trades write');
       if (kept === -2) return -1;
       return kept!;
@@ -193,21 +250,29 @@ export function createRedisStore({
 
     async delete(keys, index = []) {
       if (keys.length === 0) return [];
-      const [existed] = await write(async (deadlineMs) => {
-        const pipeline = redis.pipeline().mdcDeleteBefore(keys.length, ...keys, ...announcing, deadlineMs);
-        return (await withIndex(pipeline, 1, index)) as Array<number[] | null>;
+      // Atomic per hash slot: on a cluster, keys of several slots take one script each.
+      const groups = router.groups(keys);
+      const replies = (await write((deadlineMs) =>
+        withIndex(
+          groups.map((group) => {
+            const groupKeys = group.map((i) => keys[i]!);
+            return { key: groupKeys[0]!, add: (pipeline) => pipeline.mdcDeleteBefore(groupKeys.length, ...groupKeys, ...announcing, deadlineMs) };
+          }),
+          index,
+        ),
+      )) as Array<number[] | null>;
+      const existed = new Array<boolean>(keys.length);
+      groups.forEach((group, g) => {
+        const deleted = applied(replies[g]!, 'the delete');
+        group.forEach((i, j) => (existed[i] = deleted[j] === 1));
       });
-      return applied(existed!, 'the delete').map((deleted) => deleted === 1);
+      return existed;
     },
 
     async indexed(indexKeys) {
       if (indexKeys.length === 0) return [];
       const nowMs = Date.now() + clockOffsetMs;
-      return read(async () => {
-        const pipeline = redis.pipeline();
-        for (const indexKey of indexKeys) pipeline.zrange(indexKey, `(${nowMs}`, '+inf', 'BYSCORE');
-        return resultsOf(await pipeline.exec()) as string[][];
-      });
+      return read(async () => resultsOf(await router.run(indexKeys.map((indexKey) => ({ key: indexKey, add: (pipeline) => pipeline.zrange(indexKey, `(${nowMs}`, '+inf', 'BYSCORE') })))) as string[][]);
     },
 
     async deleteByPrefix(prefix, counts = () => true, indexOf = () => undefined) {
@@ -216,23 +281,23 @@ export function createRedisStore({
       const announce = () => write(() => redis.publish(changeChannel, `${origin} *${prefix}`));
       await announce();
       let deleted = 0;
-      let cursor = '0';
-      do {
-        const [next, keys] = await write(() => redis.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', SCAN_BATCH));
-        cursor = next;
-        if (keys.length === 0) continue;
-        // UNLINK one key at a time (pipelined) so that each result says whether that key existed,
-        // and a key that expired between SCAN and UNLINK is not counted.
-        const results = await write(async () => {
-          const pipeline = redis.pipeline();
-          for (const key of keys) pipeline.unlink(key);
+      // A cluster's keys are spread over its masters: each is walked in turn.
+      for (const master of router.masters()) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await write(() => master.scan(cursor, 'MATCH', `${escapeGlob(prefix)}*`, 'COUNT', SCAN_BATCH));
+          cursor = next;
+          if (keys.length === 0) continue;
+          // UNLINK one key at a time (pipelined) so that each result says whether that key existed,
+          // and a key that expired between SCAN and UNLINK is not counted. Sent through the router,
+          // so that a key whose slot moved since the SCAN is followed to its new master.
           const refs = keys.flatMap((key) => indexOf(key) ?? []);
-          return (await withIndex(pipeline, keys.length, refs)) as number[];
-        });
-        results.forEach((removed, i) => {
-          if (removed === 1 && counts(keys[i]!)) deleted += 1;
-        });
-      } while (cursor !== '0');
+          const results = (await write(() => withIndex(keys.map((key) => ({ key, add: (pipeline) => pipeline.unlink(key) })), refs))) as number[];
+          results.forEach((removed, i) => {
+            if (removed === 1 && counts(keys[i]!)) deleted += 1;
+          });
+        } while (cursor !== '0');
+      }
       await announce();
       return deleted;
     },
@@ -241,24 +306,40 @@ export function createRedisStore({
       await write(() => (raw === null ? redis.mdcDiscard(key) : redis.mdcDiscard(key, raw)));
     },
 
-    async close() {},
+    async close() {
+      changes.close();
+    },
   };
 }
 
+/** The index scripts that bring `refs` in line, one per index, each reading its entries' PTTL. */
+function indexUpdates(refs: readonly IndexRef[]): Routed[] {
+  return [...byIndex(refs)].map(([indexKey, group]) => ({
+    key: indexKey,
+    add: (pipeline) => pipeline.mdcIndex(group.length + 1, indexKey, ...group.map(({ entryKey }) => entryKey), ...group.map(({ member }) => member)),
+  }));
+}
+
 /**
- * Runs `pipeline` (its first `count` commands, a write or delete) followed by the index updates of
- * `refs`, one script per index, in one round trip; resolves to the replies of its own commands,
- * failing on the first error among them. The index updates cannot fail the write: the index is
- * bookkeeping, and what it says of an entry is put right by the next write of that entry.
+ * The index scripts that apply observations of entries (their time and PTTL, see OBSERVE in
+ * redis-scripts.ts), one per index; the index remembers what it applied last in `<index>:seen`.
  */
-async function withIndex(pipeline: ChainableCommander, count: number, refs: readonly IndexRef[]): Promise<unknown[]> {
-  const byIndex = new Map<string, IndexRef[]>();
-  for (const ref of refs) byIndex.set(ref.indexKey, [...(byIndex.get(ref.indexKey) ?? []), ref]);
-  for (const [indexKey, group] of byIndex) {
-    pipeline.mdcIndex(group.length + 1, indexKey, ...group.map(({ entryKey }) => entryKey), ...group.map(({ member }) => member));
+function observedIndexUpdates(observed: ReadonlyArray<{ ref: IndexRef; reply: Reply }>): Routed[] {
+  const replies = new Map(observed.map(({ ref, reply }) => [ref, reply[1] as [number, number]]));
+  return [...byIndex([...replies.keys()])].map(([indexKey, group]) => ({
+    key: indexKey,
+    add: (pipeline) => pipeline.mdcIndexObserved(indexKey, `${indexKey}:seen`, ...group.flatMap((ref) => [ref.member, ...replies.get(ref)!])),
+  }));
+}
+
+function byIndex(refs: readonly IndexRef[]): Map<string, IndexRef[]> {
+  const groups = new Map<string, IndexRef[]>();
+  for (const ref of refs) {
+    const group = groups.get(ref.indexKey);
+    if (group === undefined) groups.set(ref.indexKey, [ref]);
+    else group.push(ref);
   }
-  const replies = await pipeline.exec();
-  return resultsOf(replies === null ? null : replies.slice(0, count));
+  return groups;
 }
 
 function indexRefsOf(entries: ReadonlyArray<{ index?: IndexRef }>): IndexRef[] {
@@ -270,26 +351,17 @@ function indexRefsOf(entries: ReadonlyArray<{ index?: IndexRef }>): IndexRef[] {
  * use, and again once Redis is back if it could not be made): waiters for a fill of a key are
  * woken by any announced change of it, and listeners hear every change another origin announced.
  * Pub/sub delivers at most once: after the subscriber's connection was lost (ioredis subscribes
- * again by itself), listeners are told that anything may have changed (the prefix `''`).
+ * again by itself; on a cluster, `subscribeOnCluster` does), listeners are told that anything may
+ * have changed (the prefix `''`).
  * Without a subscriber, a waiter waits its whole bound and listeners hear nothing.
  */
-function listenForChanges(subscriber: Redis | undefined, channel: string, origin: string) {
+function listenForChanges(subscriber: RedisClient | undefined, channel: string, origin: string) {
   const waiting = new Map<string, Set<() => void>>();
   const listeners: Array<(change: Change) => void> = [];
   const tell = (change: Change) => {
     for (const listener of listeners) listener(change);
   };
-  let subscription: 'none' | 'pending' | 'made' = 'none';
-  const subscribe = () => {
-    if (subscriber === undefined || subscription !== 'none') return;
-    subscription = 'pending';
-    subscriber.subscribe(channel).then(
-      () => void (subscription = 'made'),
-      () => void (subscription = 'none'),
-    );
-  };
-  subscriber?.on('message', (from: string, message: string) => {
-    if (from !== channel) return;
+  const hear = (message: string) => {
     const space = message.indexOf(' ');
     if (space === -1) return;
     const [sender, what] = [message.slice(0, space), message.slice(space + 1)];
@@ -299,16 +371,39 @@ function listenForChanges(subscriber: Redis | undefined, channel: string, origin
     }
     for (const done of [...(waiting.get(what) ?? [])]) done();
     if (sender !== origin) tell({ key: what });
-  });
-  subscriber?.on('ready', () => {
-    if (subscription === 'made') tell({ prefix: '' });
-    else if (subscription === 'none' && (listeners.length > 0 || waiting.size > 0)) subscribe();
-  });
+  };
+  let subscription: 'none' | 'pending' | 'made' = 'none';
+  let onCluster: ClusterSubscription | undefined;
+  const subscribe = () => {
+    if (subscriber === undefined || subscription !== 'none') return;
+    subscription = 'pending';
+    if (subscriber instanceof Cluster) {
+      onCluster = subscribeOnCluster(subscriber, channel, hear, () => {
+        if (subscription === 'made') tell({ prefix: '' });
+        subscription = 'made';
+      });
+      return;
+    }
+    subscriber.subscribe(channel).then(
+      () => void (subscription = 'made'),
+      () => void (subscription = 'none'),
+    );
+  };
+  if (subscriber instanceof Redis) {
+    subscriber.on('message', (from: string, message: string) => {
+      if (from === channel) hear(message);
+    });
+    subscriber.on('ready', () => {
+      if (subscription === 'made') tell({ prefix: '' });
+      else if (subscription === 'none' && (listeners.length > 0 || waiting.size > 0)) subscribe();
+    });
+  }
   return {
     listen(listener: (change: Change) => void) {
       listeners.push(listener);
       subscribe();
     },
+    close: () => onCluster?.close(),
     wait(key: string, ms: number): Promise<void> {
       subscribe();
       return new Promise((resolve) => {
@@ -325,6 +420,8 @@ function listenForChanges(subscriber: Redis | undefined, channel: string, origin
     },
   };
 }
+
+const UNAVAILABLE_REPLIES = /^(CLUSTERDOWN|TRYAGAIN|READONLY|MASTERDOWN|LOADING|MOVED|ASK|NOREPLICAS|BUSY) /;
 
 interface Deadline {
   /** Fail once the connection has received nothing for this long. */
@@ -395,7 +492,14 @@ async function answered<T>(command: () => Promise<T>, { silenceMs, maxMs = silen
   try {
     return await Promise.race([command(), timeout]);
   } catch (error) {
-    if (error instanceof CacheUnavailableError || error instanceof ReplyError) throw error;
+    if (error instanceof CacheUnavailableError) throw error;
+    // Replies that say the server cannot serve this now (a cluster or a failover under way, a
+    // replica still loading) are an outage like any other; any other reply error is the caller's.
+    if (error instanceof ReplyError) {
+      const { message } = error as Error;
+      if (UNAVAILABLE_REPLIES.test(message)) throw new CacheUnavailableError(`Redis is not serving this key now (${message.split(' ')[0]})`, { cause: error });
+      throw error;
+    }
     // ioredis's own text ("Stream isn't writeable and enableOfflineQueue options is false") is
     // for the log (the cause), not for clients.
     throw new CacheUnavailableError('Redis is not connected', { cause: error });
@@ -406,20 +510,28 @@ async function answered<T>(command: () => Promise<T>, { silenceMs, maxMs = silen
 }
 
 /**
- * Counts the chunks `redis`'s connection receives, on every connection it makes: the sign of life
- * that tells a busy Redis from an unavailable one.
+ * Counts the chunks `client`'s connections receive (a cluster's: those to each of its nodes), on
+ * every connection they make: the sign of life that tells a busy Redis from an unavailable one.
  */
-function watchProgress(redis: Redis): () => number {
+function watchProgress(client: RedisClient): () => number {
   let chunks = 0;
   const watched = new WeakSet<object>();
-  const watch = () => {
-    const stream = (redis as unknown as { stream?: NodeJS.EventEmitter }).stream;
-    if (stream === undefined || watched.has(stream)) return;
-    watched.add(stream);
-    stream.on('data', () => chunks++);
+  const follow = (redis: Redis) => {
+    const watch = () => {
+      const stream = (redis as unknown as { stream?: NodeJS.EventEmitter }).stream;
+      if (stream === undefined || watched.has(stream)) return;
+      watched.add(stream);
+      stream.on('data', () => chunks++);
+    };
+    watch();
+    redis.on('connect', watch);
   };
-  watch();
-  redis.on('connect', watch);
+  if (client instanceof Cluster) {
+    client.nodes().forEach(follow);
+    client.on('+node', follow);
+  } else {
+    follow(client);
+  }
   return () => chunks;
 }
 

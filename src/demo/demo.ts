@@ -40,9 +40,10 @@ const PUT_LLM_ANALYSIS = `mutation ($analysisType: String!, $input: String, $res
  * fresh tokens, and the names of the variables that this overrides, to say so.
  */
 function demoConfig(base: Config): { config: Config; overridden: string[] } {
-  const fromEnv = { REDIS_URL: base.redisUrl, WRITER_TOKEN: base.writerToken, ADMIN_TOKEN: base.adminToken };
+  const redisVariable = { standalone: 'REDIS_URL', cluster: 'REDIS_CLUSTER_NODES', sentinel: 'REDIS_SENTINELS' } as const;
+  const fromEnv = { [base.redis === undefined ? 'REDIS_URL' : redisVariable[base.redis.kind]]: base.redis, WRITER_TOKEN: base.writerToken, ADMIN_TOKEN: base.adminToken };
   return {
-    config: Object.freeze({ ...base, redisUrl: undefined, writerToken: newToken(), adminToken: newToken() }),
+    config: Object.freeze({ ...base, redis: undefined, writerToken: newToken(), adminToken: newToken() }),
     overridden: Object.keys(fromEnv).filter((name) => fromEnv[name as keyof typeof fromEnv] !== undefined),
   };
 }

@@ -25,7 +25,8 @@ describe('loadConfig', () => {
 
     expect(config).toMatchObject({
       port: DEFAULTS.http.port,
-      redisUrl: undefined,
+      redis: undefined,
+      redisWaitReplicas: 0,
       namespace: DEFAULTS.cache.namespace,
       version: DEFAULTS.cache.version,
       writerToken: undefined,
@@ -36,8 +37,8 @@ describe('loadConfig', () => {
   });
 
   it('treats an empty or blank REDIS_URL as unset, meaning the in-memory store', () => {
-    expect(loadConfig({ REDIS_URL: '' }).redisUrl).toBeUndefined();
-    expect(loadConfig({ REDIS_URL: '   ' }).redisUrl).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: '' }).redis).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: '   ' }).redis).toBeUndefined();
   });
 
   const overrides: Array<[string, string, Partial<Record<keyof Config, unknown>>]> = [
@@ -45,8 +46,9 @@ describe('loadConfig', () => {
     ['PORT', '0', { port: 0 }],
     ['PORT', '65535', { port: 65_535 }],
     ['HOST', '127.0.0.1', { host: '127.0.0.1' }],
-    ['REDIS_URL', 'redis://cache.internal:6379/2', { redisUrl: 'redis://cache.internal:6379/2' }],
-    ['REDIS_URL', 'rediss://:secret@cache.internal:6380', { redisUrl: 'rediss://:secret@cache.internal:6380' }],
+    ['REDIS_URL', 'redis://cache.internal:6379/2', { redis: { kind: 'standalone', url: 'redis://cache.internal:6379/2' } }],
+    ['REDIS_URL', 'rediss://:secret@cache.internal:6380', { redis: { kind: 'standalone', url: 'rediss://:secret@cache.internal:6380' } }],
+    ['REDIS_WAIT_REPLICAS', '1', { redisWaitReplicas: 1 }],
     ['CACHE_NAMESPACE', 'market-data_2', { namespace: 'market-data_2' }],
     ['CACHE_VERSION', 'v2.1', { version: 'v2.1' }],
     ['WRITER_TOKEN', TOKEN_A, { writerToken: TOKEN_A }],
@@ -158,14 +160,66 @@ describe('loadConfig with a bad value', () => {
     expect(configErrorOf({ EXCHANGE_ID: 'binance', WARM_SYMBOLS: 'BTC/USDT', WARM_TIMEFRAMES: '1h,2d' }).message).toMatch(/^WARM_TIMEFRAMES: expected comma-separated timeframes among 1m .* 1M, received "2d"$/);
   });
 
-  it.each([
-    ['REDIS_CLUSTER_NODES', '127.0.0.1:7000,127.0.0.1:7001'],
-    ['REDIS_SENTINELS', '127.0.0.1:26379'],
-    ['REDIS_SENTINEL_NAME', 'mymaster'],
-  ])('refuses %s: Cluster and Sentinel are not supported yet, and must not quietly get another store', (name, value) => {
-    expect(configErrorOf({ [name]: value, REDIS_URL: 'redis://127.0.0.1:6379' }).message).toBe(
-      `${name}: Redis Cluster and Sentinel are not supported yet: expected it unset (use REDIS_URL with a standalone Redis), received ${JSON.stringify(value)}`,
-    );
+  describe('Redis topologies', () => {
+    it('reads REDIS_CLUSTER_NODES as seeds, with credentials and TLS written once on the first', () => {
+      expect(loadConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001,[::1]:7002' }).redis).toEqual({
+        kind: 'cluster',
+        nodes: [
+          { host: '10.0.0.1', port: 7000 },
+          { host: '10.0.0.2', port: 7001 },
+          { host: '::1', port: 7002 },
+        ],
+        username: undefined,
+        password: undefined,
+        tls: false,
+      });
+      expect(loadConfig({ REDIS_CLUSTER_NODES: 'rediss://gateway:p%40ss@redis-1.internal:6379,redis-2.internal:6379' }).redis).toEqual({
+        kind: 'cluster',
+        nodes: [
+          { host: 'redis-1.internal', port: 6379 },
+          { host: 'redis-2.internal', port: 6379 },
+        ],
+        username: 'gateway',
+        password: 'p@ss',
+        tls: true,
+      });
+    });
+
+    it('reads REDIS_SENTINELS with REDIS_SENTINEL_NAME, and a database number on the first seed', () => {
+      expect(loadConfig({ REDIS_SENTINELS: 'redis://:secret@10.0.0.1:26379/3,10.0.0.2:26379', REDIS_SENTINEL_NAME: 'mymaster' }).redis).toEqual({
+        kind: 'sentinel',
+        sentinels: [
+          { host: '10.0.0.1', port: 26_379 },
+          { host: '10.0.0.2', port: 26_379 },
+        ],
+        name: 'mymaster',
+        db: 3,
+        username: undefined,
+        password: 'secret',
+        tls: false,
+      });
+    });
+
+    it.each([
+      [{ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_CLUSTER_NODES: '127.0.0.1:7000' }, 'REDIS_CLUSTER_NODES: expected only one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS, received REDIS_URL and REDIS_CLUSTER_NODES'],
+      [{ REDIS_CLUSTER_NODES: '127.0.0.1:7000', REDIS_SENTINELS: '127.0.0.1:26379', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS: expected only one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS, received REDIS_CLUSTER_NODES and REDIS_SENTINELS'],
+      [{ REDIS_URL: 'redis://127.0.0.1:6379', REDIS_SENTINEL_NAME: 'mymaster' }, 'REDIS_SENTINEL_NAME: expected REDIS_SENTINELS to be set too, received REDIS_SENTINEL_NAME alone'],
+      [{ REDIS_SENTINELS: '127.0.0.1:26379' }, 'REDIS_SENTINEL_NAME: expected the name of the master the sentinels watch (as in `sentinel monitor <name> ...`), received nothing'],
+      [{ REDIS_SENTINELS: '127.0.0.1:26379', REDIS_SENTINEL_NAME: 'my master' }, 'REDIS_SENTINEL_NAME: expected 1-64 characters of A-Z a-z 0-9 _ . -, received "my master"'],
+      [{ REDIS_CLUSTER_NODES: '127.0.0.1' }, 'REDIS_CLUSTER_NODES: expected comma-separated seeds, each host:port or a redis:// or rediss:// URL such as rediss://user:password@10.0.0.1:6379, received "127.0.0.1"'],
+      [{ REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1:70000' }, 'REDIS_CLUSTER_NODES: expected comma-separated seeds, each host:port or a redis:// or rediss:// URL such as rediss://user:password@10.0.0.1:6379, received "127.0.0.1:70000"'],
+      [{ REDIS_CLUSTER_NODES: '127.0.0.1:7000,' }, 'REDIS_CLUSTER_NODES: expected comma-separated seeds, each host:port or a redis:// or rediss:// URL such as rediss://user:password@10.0.0.1:6379, received ""'],
+      [{ REDIS_CLUSTER_NODES: 'redis://127.0.0.1:7000/2' }, 'REDIS_CLUSTER_NODES: expected seeds without a database number (a cluster has only database 0), received "redis://127.0.0.1:7000/2"'],
+      [{ REDIS_CLUSTER_NODES: 'rediss://:hunter2-secret@10.0.0.1:7000,redis://:other-secret@10.0.0.2:7000' }, 'REDIS_CLUSTER_NODES: expected the credentials, TLS and database of the first seed, or none (write them once, on the first seed), received "***@10.0.0.2:7000"'],
+    ])('stops start-up on a bad topology: %j', (env, message) => {
+      expect(configErrorOf(env).message).toBe(message);
+    });
+
+    it("never echoes a seed's password", () => {
+      const error = configErrorOf({ REDIS_CLUSTER_NODES: 'redis://:hunter2-secret@10.0.0.1:7000,redis://:hunter2-secret@bad host:7000' });
+      expect(error.message).toMatch(/^REDIS_CLUSTER_NODES: expected comma-separated seeds/);
+      expect(error.message).not.toContain('hunter2-secret');
+    });
   });
 
   it('refuses EXCHANGE_API_URL without EXCHANGE_ID', () => {
