@@ -20,10 +20,11 @@ export interface LiveGateway {
 
 const HANG_MS = 2000;
 
-export async function startLiveGateway(redisUrl: string, env: Record<string, string> = {}): Promise<LiveGateway> {
+/** `redis`: a standalone Redis's URL, or the variables of any topology (`REDIS_CLUSTER_NODES`, ...). */
+export async function startLiveGateway(redis: string | Record<string, string>, env: Record<string, string> = {}): Promise<LiveGateway> {
   const logs: Array<Record<string, any>> = [];
   const config = loadConfig({
-    REDIS_URL: redisUrl,
+    ...(typeof redis === 'string' ? { REDIS_URL: redis } : redis),
     WRITER_TOKEN,
     ADMIN_TOKEN,
     PORT: '0',

@@ -1,0 +1,106 @@
+import calculateSlot from 'cluster-key-slot';
+import { Cluster, type Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisStore } from '../src/cache/redis-store.js';
+import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
+import { commandCalls } from './support/redis-server.js';
+import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { useTopology } from './support/topologies.js';
+
+/**
+ * What only a Redis Cluster asks of the gateway: a request's reads go to each master it touches in
+ * one round trip, counted at a proxy in front of each master; and a walk of the keyspace
+ * (invalidateAll) visits every master. The behaviour every topology shares is tested on the
+ * cluster by the store contract and the API tests (`describe.each(TOPOLOGIES)`).
+ */
+
+const harness = useTopology('cluster');
+
+const SYMBOLS = Array.from({ length: 50 }, (_, i) => `C${i}/USDT`);
+const PUT_TICKERS = `mutation($tickers: [TickerInput!]!) { putTickers(tickers: $tickers) }`;
+const TICKERS = `query($symbols: [MarketSymbol!]!) { tickers(symbols: $symbols) { symbol last } }`;
+
+/** The master (its port) that serves each key now. */
+async function masterOfKeys(keys: string[]): Promise<number[]> {
+  const slots = (await harness.probe.cluster('SLOTS')) as unknown as Array<[number, number, [string, number]]>;
+  return keys.map((key) => {
+    const slot = calculateSlot(key);
+    return slots.find(([from, to]) => slot >= from && slot <= to)![2][1];
+  });
+}
+
+describe('a request on a 3-master cluster', () => {
+  let proxies: Map<number, TcpProxy>;
+  let client: Cluster;
+  let gateway: TestGateway;
+  beforeAll(async () => {
+    // The client learns each master's address from the cluster; natMap sends it through a proxy instead.
+    const masters = await harness.cluster!.masters();
+    proxies = new Map(await Promise.all(masters.map(async (port) => [port, await startTcpProxy(port)] as const)));
+    client = new Cluster(harness.cluster!.seeds.map((seed) => ({ host: '127.0.0.1', port: proxies.get(Number(seed.split(':')[1]))?.port ?? Number(seed.split(':')[1]) })), {
+      scaleReads: 'master',
+      natMap: Object.fromEntries([...proxies].map(([port, proxy]) => [`127.0.0.1:${port}`, { host: '127.0.0.1', port: proxy.port }])),
+    });
+    gateway = testGateway(createRedisStore({ redis: client, readTimeoutMs: 10_000, readMaxMs: 20_000, writeTimeoutMs: 10_000 }));
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await Promise.all([...(proxies?.values() ?? [])].map((proxy) => proxy.close()));
+  });
+
+  it('reads 50 tickers of many slots in one round trip per master: one MGET per slot, one pipeline per master', async () => {
+    const keys = SYMBOLS.map((symbol) => `mdc:v1:ticker:{${symbol}}`);
+    const owners = await masterOfKeys(keys);
+    const slots = new Set(keys.map((key) => calculateSlot(key)));
+    // The symbols are spread over every master and many slots, or the test would prove nothing.
+    expect(new Set(owners).size).toBe(3);
+    expect(slots.size).toBeGreaterThan(40);
+    const put = await gateway.gql(PUT_TICKERS, { tickers: SYMBOLS.map((symbol, i) => ({ symbol, last: i + 1 })) }, WRITER_TOKEN);
+    expect(put).toMatchObject({ data: { putTickers: 50 } });
+
+    const nodes = new Map<number, Redis>([...proxies.keys()].map((port) => [port, harness.cluster!.node(port)]));
+    await Promise.all([...nodes.values()].map((node) => node.config('RESETSTAT')));
+    const before = new Map([...proxies].map(([port, proxy]) => [port, proxy.roundTrips()]));
+    const response = await gateway.gql(TICKERS, { symbols: SYMBOLS });
+    expect(response.data.tickers).toEqual(SYMBOLS.map((symbol, i) => ({ symbol, last: i + 1 })));
+
+    const roundTrips = Object.fromEntries([...proxies].map(([port, proxy]) => [port, proxy.roundTrips() - before.get(port)!]));
+    const mgets = Object.fromEntries(await Promise.all([...nodes].map(async ([port, node]) => [port, (await commandCalls(node))['mget'] ?? 0] as const)));
+    const slotsOf = (port: number) => new Set(keys.filter((_, i) => owners[i] === port).map((key) => calculateSlot(key))).size;
+    console.log(`50 tickers over ${slots.size} slots: round trips per master ${JSON.stringify(roundTrips)}, MGETs per master ${JSON.stringify(mgets)}`);
+    expect(roundTrips).toEqual(Object.fromEntries([...proxies.keys()].map((port) => [port, 1])));
+    expect(mgets).toEqual(Object.fromEntries([...proxies.keys()].map((port) => [port, slotsOf(port)])));
+  });
+});
+
+describe('invalidateAll on a cluster', () => {
+  it('removes every key of the namespace on every master, and nothing else', async () => {
+    const gateway = testGateway(createRedisStore({ redis: harness.redis, readTimeoutMs: 5000, writeTimeoutMs: 5000 }));
+    const write = (query: string, variables?: Record<string, unknown>) => gateway.gql(query, variables, WRITER_TOKEN);
+    await write(PUT_TICKERS, { tickers: SYMBOLS.map((symbol, i) => ({ symbol, last: i + 1 })) });
+    for (const symbol of SYMBOLS.slice(0, 10)) {
+      await write(`mutation($s: MarketSymbol!) { putOrderBook(orderBook: { symbol: $s, bids: [{ price: 1, amount: 1 }], asks: [] }) { symbol } }`, { s: symbol });
+      await write(`mutation($s: MarketSymbol!) { putBars(symbol: $s, timeframe: "1h", bars: [{ openTime: "2026-01-01T00:00:00Z", open: 1, high: 1, low: 1, close: 1, volume: 1 }]) }`, { s: symbol });
+    }
+    await write(`mutation { putFearGreed(fearGreed: { value: 50, classification: "Neutral" }) { value } }`);
+    // Another application's keys, another version's and a look-alike namespace's, on every master.
+    const foreign = Array.from({ length: 30 }, (_, i) => [`other-app:{${i}}`, `mdc:v2:ticker:{C${i}/USDT}`, `mdcx:v1:{${i}}`]).flat();
+    for (const key of foreign) await harness.probe.set(key, 'keep me');
+    const masters = await harness.cluster!.masters();
+    const keysOf = async (port: number) => (await harness.cluster!.node(port).keys('*')).sort();
+    for (const port of masters) {
+      const keys = await keysOf(port);
+      expect(keys.some((key) => key.startsWith('mdc:v1:')), `master ${port} holds keys of the namespace`).toBe(true);
+      expect(keys.some((key) => !key.startsWith('mdc:v1:')), `master ${port} holds foreign keys`).toBe(true);
+    }
+
+    const response = await gateway.gql('mutation { invalidateAll { deleted } }', undefined, ADMIN_TOKEN);
+    // 50 tickers, 10 books, 10 bar series and Fear & Greed.
+    expect(response.data).toEqual({ invalidateAll: { deleted: 71 } });
+    const owners = await masterOfKeys(foreign);
+    for (const port of masters) {
+      expect(await keysOf(port)).toEqual(foreign.filter((_, i) => owners[i] === port).sort());
+    }
+    expect((await gateway.gql('{ symbols { symbol } }')).data.symbols).toEqual([]);
+  });
+});
