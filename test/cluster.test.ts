@@ -104,3 +104,63 @@ describe('invalidateAll on a cluster', () => {
     expect((await gateway.gql('{ symbols { symbol } }')).data.symbols).toEqual([]);
   });
 });
+
+describe('a slot moved while the gateway runs (resharding)', () => {
+  /** Node ids and admin clients of the master serving `key`'s slot and of another master. */
+  async function sourceAndTarget(key: string) {
+    const [owner] = await masterOfKeys([key]);
+    const other = (await harness.cluster!.masters()).find((port) => port !== owner)!;
+    const source = harness.cluster!.node(owner!);
+    const target = harness.cluster!.node(other);
+    const [sourceId, targetId] = (await Promise.all([source.cluster('MYID'), target.cluster('MYID')])) as string[];
+    return { source, target, sourceId: sourceId!, targetId: targetId!, targetPort: other };
+  }
+
+  it('follows MOVED once a slot has moved and ASK while it moves: reads and writes still land', async () => {
+    const store = createRedisStore({ redis: harness.redis, readTimeoutMs: 5000, writeTimeoutMs: 5000 });
+    const ticker = 'mdc:v1:ticker:{MOVE/USDT}';
+    const book = 'mdc:v1:book:{MOVE/USDT}';
+    const slot = calculateSlot(ticker);
+    await store.setMany([
+      { key: ticker, value: 'T1', ttlMs: 60_000 },
+      { key: book, value: 'B1', ttlMs: 60_000 },
+    ]);
+    expect(await store.getMany([ticker, book])).toEqual(['T1', 'B1']);
+    const { source, target, sourceId, targetId, targetPort } = await sourceAndTarget(ticker);
+    // A key of another slot on the same master: its command shares the pipeline with the moved
+    // slot's, and gets an answer where the other gets a redirection.
+    const [owner] = await masterOfKeys([ticker]);
+    const candidates = Array.from({ length: 200 }, (_, i) => `mdc:v1:ticker:{STAY${i}/USDT}`);
+    const owners = await masterOfKeys(candidates);
+    const neighbour = candidates.find((key, i) => owners[i] === owner && calculateSlot(key) !== slot)!;
+    await store.set(neighbour, 'N1', 60_000);
+
+    // Mid-migration: the ticker has moved to the target, the book has not. The store's client
+    // still sends both keys' commands to the source, which answers ASK for the ticker.
+    await target.cluster('SETSLOT', slot, 'IMPORTING', sourceId);
+    await source.cluster('SETSLOT', slot, 'MIGRATING', targetId);
+    await source.migrate('127.0.0.1', targetPort, '', 0, 5000, 'KEYS', ticker);
+    expect(await store.getMany([ticker, neighbour])).toEqual(['T1', 'N1']);
+    expect(await store.getMany([book])).toEqual(['B1']);
+    await store.set(ticker, 'T2', 60_000);
+    // The target serves an importing slot's keys only to a client that says ASKING first.
+    expect(await target.pipeline().asking().get(ticker).exec()).toEqual([
+      [null, 'OK'],
+      [null, 'T2'],
+    ]);
+
+    // Done: the slot belongs to the target; the store's client learns it from MOVED.
+    await source.migrate('127.0.0.1', targetPort, '', 0, 5000, 'KEYS', book);
+    for (const port of await harness.cluster!.masters()) await harness.cluster!.node(port).cluster('SETSLOT', slot, 'NODE', targetId);
+    expect(await store.getMany([ticker, neighbour, book])).toEqual(['T2', 'N1', 'B1']);
+    await store.setMany([
+      { key: ticker, value: 'T3', ttlMs: 60_000 },
+      { key: neighbour, value: 'N3', ttlMs: 60_000 },
+      { key: book, value: 'B3', ttlMs: 60_000 },
+    ]);
+    expect(await source.get(neighbour)).toBe('N3');
+    expect(await target.mget(ticker, book)).toEqual(['T3', 'B3']);
+    expect(await store.delete([ticker, book])).toEqual([true, true]);
+    expect(await target.exists(ticker, book)).toBe(0);
+  });
+});

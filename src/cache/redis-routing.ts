@@ -72,11 +72,19 @@ export function createRouter(client: RedisClient): Router {
         else group.push(i);
       });
       const replies = new Array<Reply>(commands.length);
+      const runAt = async (positions: number[]) => {
+        const nodeReplies = await runPipeline(client, positions.map((i) => commands[i]!), options);
+        positions.forEach((i, j) => (replies[i] = nodeReplies[j]!));
+      };
       await Promise.all(
-        [...byNode.values()].map(async (positions) => {
-          const nodeReplies = await runPipeline(client, positions.map((i) => commands[i]!), options);
-          positions.forEach((i, j) => (replies[i] = nodeReplies[j]!));
-        }),
+        [...byNode.values()].map((positions) =>
+          runAt(positions).catch((error: Error) => {
+            // Just after a redirection ioredis knows a slot's new master before it regroups its
+            // slots, and refuses a pipeline that its old grouping splits: each command alone, then.
+            if (!error.message.startsWith('All keys in the pipeline should belong to the same slots allocation group')) throw error;
+            return Promise.all(positions.map((i) => runAt([i])));
+          }),
+        ),
       );
       // A slot that moved since the map was read: each such command again, alone, following the redirection.
       await Promise.all(
