@@ -164,3 +164,32 @@ describe('a slot moved while the gateway runs (resharding)', () => {
     expect(await target.exists(ticker, book)).toBe(0);
   });
 });
+
+describe('putTickers across the masters of a cluster', () => {
+  it('is all or none: when one master refuses its part, what the others wrote is put back', async () => {
+    const gateway = testGateway(createRedisStore({ redis: harness.redis, readTimeoutMs: 5000, writeTimeoutMs: 5000 }));
+    const keys = SYMBOLS.map((symbol) => `mdc:v1:ticker:{${symbol}}`);
+    const owners = await masterOfKeys(keys);
+    const [refusing] = await harness.cluster!.masters();
+    // Half the symbols held a ticker before; the other half held none.
+    const before = SYMBOLS.slice(0, 25).map((symbol) => ({ symbol, last: 1 }));
+    expect((await gateway.gql(PUT_TICKERS, { tickers: before }, WRITER_TOKEN)).data).toEqual({ putTickers: 25 });
+    const snapshot = async () => Promise.all(keys.map((key) => harness.probe.get(key)));
+    const held = await snapshot();
+
+    // A master that cannot reach enough replicas refuses writes (NOREPLICAS): its slots' script fails.
+    const node = harness.cluster!.node(refusing!);
+    await node.config('SET', 'min-replicas-to-write', '2');
+    try {
+      const response = await gateway.gql(PUT_TICKERS, { tickers: SYMBOLS.map((symbol) => ({ symbol, last: 2 })) }, WRITER_TOKEN);
+      expect(response.errors?.map((error) => error.extensions?.code)).toEqual(['CACHE_UNAVAILABLE']);
+    } finally {
+      await node.config('SET', 'min-replicas-to-write', '0');
+    }
+    // Symbols of every master were in the write, and nothing of it is left.
+    expect(new Set(owners).size).toBe(3);
+    expect(await snapshot()).toEqual(held);
+    const listed = (await gateway.gql('{ symbols(kind: TICKER) { symbol } }')).data.symbols.map(({ symbol }: { symbol: string }) => symbol);
+    expect(listed.sort()).toEqual(before.map(({ symbol }) => symbol).sort());
+  });
+});

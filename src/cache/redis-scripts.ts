@@ -13,7 +13,8 @@ declare module 'ioredis' {
     mdcUpsertSeries(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
     mdcDeleteBefore(numberOfKeys: number, ...keysThenDeadline: Array<string | number>): Result<number[] | null, Context>;
     mdcDiscard(key: string, ...raw: string[]): Result<number, Context>;
-    mdcSetManyBefore(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
+    mdcSetManyBefore(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number | Array<string | number>, Context>;
+    mdcUndoSetMany(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
     mdcAppendLog(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
     mdcIndex(numberOfKeys: number, ...keysThenMembers: string[]): Result<number, Context>;
     mdcObserve(key: string): Result<[number, number], Context>;
@@ -94,19 +95,55 @@ end
 return kept
 `;
 
-// putTickers: every value or none. ARGV after the deadline: value, TTL and the KEYS position of its
-// lease (0 for none), for each KEYS entry up to ARGV[2].
+// putTickers: every value or none. ARGV after the deadline: whether to keep what each key held
+// (ARGV[3] '1'), then value, TTL and the KEYS position of its lease (0 for none), for each KEYS
+// entry up to ARGV[2]. Kept, the reply is 1 followed by each key's old value ('' if none, or if it
+// held something other than a plain value) and PTTL: on a Redis Cluster a putTickers spanning
+// slots is one script per slot, and the gateway puts those values back (UNDO_SET_MANY) if the
+// script of another slot fails.
 const SET_MANY_BEFORE = `${NOW_MS}
 ${ANNOUNCE}
 if nowMs > tonumber(ARGV[1]) then return 0 end
+local keep = ARGV[3] == '1'
+local old = {1}
 for i = 1, tonumber(ARGV[2]) do
-  local at = 3 + (i - 1) * 3
+  local at = 4 + (i - 1) * 3
+  if keep then
+    if redis.call('TYPE', KEYS[i])['ok'] == 'string' then
+      old[#old + 1] = redis.call('GET', KEYS[i])
+      old[#old + 1] = redis.call('PTTL', KEYS[i])
+    else
+      old[#old + 1] = ''
+      old[#old + 1] = -2
+    end
+  end
   redis.call('SET', KEYS[i], ARGV[at], 'PX', ARGV[at + 1])
   local lease = tonumber(ARGV[at + 2])
   if lease > 0 then redis.call('DEL', KEYS[lease]) end
   announce(KEYS[i])
 end
+if keep then return old end
 return 1
+`;
+
+// Puts back what SET_MANY_BEFORE replaced, key by key, unless the key was written again since
+// (it no longer holds what that script wrote). ARGV: for each key, the value written, the old
+// value and the old PTTL (-2: there was none; -1: it had no expiry).
+const UNDO_SET_MANY = `
+${ANNOUNCE}
+local undone = 0
+for i, key in ipairs(KEYS) do
+  local at = (i - 1) * 3 + 1
+  if redis.call('TYPE', key)['ok'] == 'string' and redis.call('GET', key) == ARGV[at] then
+    local old, ttl = ARGV[at + 1], tonumber(ARGV[at + 2])
+    if ttl == -1 then redis.call('SET', key, old)
+    elseif ttl > 0 then redis.call('SET', key, old, 'PX', ttl)
+    else redis.call('DEL', key) end
+    announce(key)
+    undone = undone + 1
+  end
+end
+return undone
 `;
 
 // Trades: appended whole or not at all, so that concurrent appenders lose nothing. A member with an
@@ -253,6 +290,7 @@ export function defineScripts(redis: RedisClient) {
   redis.defineCommand('mdcDeleteBefore', { lua: DELETE_BEFORE });
   redis.defineCommand('mdcDiscard', { numberOfKeys: 1, lua: DISCARD });
   redis.defineCommand('mdcSetManyBefore', { lua: SET_MANY_BEFORE });
+  redis.defineCommand('mdcUndoSetMany', { lua: UNDO_SET_MANY });
   redis.defineCommand('mdcAppendLog', { lua: APPEND_LOG });
   redis.defineCommand('mdcIndex', { lua: INDEX });
   redis.defineCommand('mdcObserve', { numberOfKeys: 1, lua: OBSERVE });

@@ -126,8 +126,8 @@ export function createRedisStore({
 
   /**
    * Runs write `commands` (in one pipeline per master, each followed by `WAIT` when replicas must
-   * confirm) and brings `refs` in line in the symbols index; resolves to the commands' replies,
-   * failing on the first error among them. The index updates cannot fail the write: the index is
+   * confirm) and brings `refs` in line in the symbols index; resolves to each command's
+   * `[error, reply]` (`withIndex`: to the replies, failing on the first error among them). The index updates cannot fail the write: the index is
    * bookkeeping, and what it says of an entry is put right by the next write of that entry.
    *
    * On one server each index's update is a script in the write's own pipeline, reading its
@@ -135,21 +135,18 @@ export function createRedisStore({
    * live in different slots: the write's pipeline observes each entry, and a second round trip,
    * to the index's master, applies the observations.
    */
-  const withIndex = async (commands: readonly Routed[], refs: readonly IndexRef[]): Promise<unknown[]> => {
-    if (!writeRouter.cluster) {
-      const replies = await writeRouter.run([...commands, ...indexUpdates(refs)], replication);
-      return resultsOf(replies.slice(0, commands.length));
-    }
+  const withIndexReplies = async (commands: readonly Routed[], refs: readonly IndexRef[]): Promise<Reply[]> => {
+    if (!writeRouter.cluster) return (await writeRouter.run([...commands, ...indexUpdates(refs)], replication)).slice(0, commands.length);
     const observations = refs.map(({ entryKey }): Routed => ({ key: entryKey, add: (pipeline) => pipeline.mdcObserve(entryKey) }));
     const replies = await writeRouter.run([...commands, ...observations], replication);
-    const results = resultsOf(replies.slice(0, commands.length));
     const observed = refs.flatMap((ref, i) => {
       const reply = replies[commands.length + i]!;
       return reply[0] === null ? [{ ref, reply }] : [];
     });
     if (observed.length > 0) await writeRouter.run(observedIndexUpdates(observed)).catch(() => {});
-    return results;
+    return replies.slice(0, commands.length);
   };
+  const withIndex = async (commands: readonly Routed[], refs: readonly IndexRef[]) => resultsOf(await withIndexReplies(commands, refs));
 
   return {
     async getMany(keys) {
@@ -182,10 +179,14 @@ export function createRedisStore({
 
     async setMany(entries) {
       if (entries.length === 0) return;
-      // One script for all of them; on a cluster, one per hash slot (an entry's lease shares its slot).
+      // One script for all of them; on a cluster, one per hash slot (an entry's lease shares its
+      // slot). Across slots, each script keeps what it replaced, and if any fails, those that
+      // applied are put back: all or none, as on one server.
       const groups = router.groups(entries.map(({ key }) => key));
-      const stored = await write((deadlineMs) =>
-        withIndex(
+      const acrossSlots = groups.length > 1;
+      const refs = indexRefsOf(entries);
+      await write(async (deadlineMs) => {
+        const replies = await withIndexReplies(
           groups.map((group) => {
             const keys = group.map((i) => entries[i]!.key);
             const args: Array<string | number> = [];
@@ -193,12 +194,26 @@ export function createRedisStore({
               if (leaseKey !== undefined) keys.push(leaseKey);
               args.push(value, ttlMs, leaseKey === undefined ? 0 : keys.length);
             }
-            return { key: keys[0]!, add: (pipeline) => pipeline.mdcSetManyBefore(keys.length, ...keys, ...announcing, deadlineMs, group.length, ...args) };
+            return { key: keys[0]!, add: (pipeline) => pipeline.mdcSetManyBefore(keys.length, ...keys, ...announcing, deadlineMs, group.length, acrossSlots ? '1' : '0', ...args) };
           }),
-          indexRefsOf(entries),
-        ),
-      );
-      for (const result of stored) applied(result as number, 'the write');
+          refs,
+        );
+        const done = replies.map(([error, reply]) => error === null && (Array.isArray(reply) ? reply[0] === 1 : reply === 1));
+        const failed = done.indexOf(false);
+        if (failed === -1) return;
+        const undo = groups.flatMap((group, g) => (done[g] ? [{ group, old: (replies[g]![1] as Array<string | number>).slice(1) }] : []));
+        if (undo.length > 0) {
+          const undone = undo.map(({ group, old }): Routed => {
+            const keys = group.map((i) => entries[i]!.key);
+            const args = group.flatMap((i, j) => [entries[i]!.value, old[2 * j]!, old[2 * j + 1]!]);
+            return { key: keys[0]!, add: (pipeline) => pipeline.mdcUndoSetMany(keys.length, ...keys, ...announcing, ...args) };
+          });
+          const undoneKeys = new Set(undo.flatMap(({ group }) => group.map((i) => entries[i]!.key)));
+          await withIndexReplies(undone, refs.filter(({ entryKey }) => undoneKeys.has(entryKey))).catch(() => {});
+        }
+        const [error] = replies[failed]!;
+        throw error ?? tooLate('the write');
+      });
     },
 
     async lease(leaseKeys, token, ttlMs) {
