@@ -1,29 +1,18 @@
+import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChildGateway, type ChildGateway } from './support/attack-child.js';
+import { dataProcesses, type Freezable } from './support/freeze.js';
 import { ADMIN_TOKEN, WRITER_TOKEN } from './support/gateway.js';
-import { useRedis } from './support/harness.js';
 import { sleep } from './support/load.js';
+import { TOPOLOGIES, useTopology } from './support/topologies.js';
 
 /**
  * Gateway processes that share a Redis agree: what one writes, fills or invalidates, every other
  * drops from its stale tier and its renderings as soon as Redis announces it, so that none serves
  * a value another has since changed or removed, stale or not, even once Redis stops answering.
- * Two real processes on one real redis-server, frozen with SIGSTOP.
+ * Two real processes on a real Redis of each topology, every process of it that holds data
+ * frozen with SIGSTOP.
  */
-
-const redis = useRedis();
-let a: ChildGateway;
-let b: ChildGateway;
-
-beforeAll(async () => {
-  const env = { REDIS_URL: redis.server.url, WRITER_TOKEN, ADMIN_TOKEN, STALE_MAX_AGE_SECONDS: '600' };
-  [a, b] = await Promise.all([startChildGateway(env, { heapMiB: 256 }), startChildGateway(env, { heapMiB: 256 })]);
-}, 60_000);
-afterAll(() => {
-  redis.server.resume();
-  a?.stop();
-  b?.stop();
-});
 
 async function gql(gateway: ChildGateway, query: string, token?: string) {
   const response = await fetch(gateway.url, {
@@ -35,22 +24,42 @@ async function gql(gateway: ChildGateway, query: string, token?: string) {
   return (await response.json()) as { data?: any; errors?: Array<{ extensions?: { code?: string } }> };
 }
 
-const put = (symbol: string, last: number) => gql(a, `mutation { putTicker(ticker: { symbol: "${symbol}", last: ${last} }, ttlSeconds: 600) { last } }`, WRITER_TOKEN);
-const read = (gateway: ChildGateway, symbol: string) => gql(gateway, `{ ticker(symbol: "${symbol}") { last stale } }`);
+describe.each(TOPOLOGIES)('two gateway processes on one Redis (%s)', (topology) => {
+  const redis = useTopology(topology);
+  let frozen: Freezable;
+  let a: ChildGateway;
+  let b: ChildGateway;
 
-/** Reads `symbol` on B while Redis is frozen: what B's own tier has to say of it. */
-async function readWithRedisFrozen(symbol: string) {
-  // Long enough for B's subscriber to have read what Redis announced before it froze.
-  await sleep(100);
-  redis.server.freeze();
-  try {
-    return await read(b, symbol);
-  } finally {
-    redis.server.resume();
+  beforeAll(async () => {
+    frozen = await dataProcesses(redis);
+    const env = { ...redis.env, WRITER_TOKEN, ADMIN_TOKEN, STALE_MAX_AGE_SECONDS: '600' };
+    [a, b] = await Promise.all([startChildGateway(env, { heapMiB: 256 }), startChildGateway(env, { heapMiB: 256 })]);
+  }, 60_000);
+  afterAll(async () => {
+    frozen?.resume();
+    // Waited for, so that the next topology's block starts on a quiet machine.
+    const started = [a, b].filter((gateway) => gateway !== undefined);
+    started.forEach((gateway) => gateway.stop());
+    await Promise.all(started.map((gateway) => gateway.closed));
+  });
+
+  const put = (symbol: string, last: number) => gql(a, `mutation { putTicker(ticker: { symbol: "${symbol}", last: ${last} }, ttlSeconds: 600) { last } }`, WRITER_TOKEN);
+  const read = (gateway: ChildGateway, symbol: string) => gql(gateway, `{ ticker(symbol: "${symbol}") { last stale } }`);
+  /** Where subscribers connect: the server or master; on a cluster, every master (each counts only its own). */
+  const masters = (): Redis[] => (redis.probe instanceof Cluster ? redis.probe.nodes('master') : [redis.probe]);
+
+  /** Reads `symbol` on B while Redis is frozen: what B's own tier has to say of it. */
+  async function readWithRedisFrozen(symbol: string) {
+    // Long enough for B's subscriber to have read what Redis announced before it froze.
+    await sleep(100);
+    frozen.freeze();
+    try {
+      return await read(b, symbol);
+    } finally {
+      frozen.resume();
+    }
   }
-}
 
-describe('two gateway processes on one Redis', () => {
   it('(the control) B serves its last value, stale, while Redis is frozen when nothing changed it', async () => {
     await put('KEEP/USDT', 1);
     expect((await read(b, 'KEEP/USDT')).data).toEqual({ ticker: { last: 1, stale: false } });
@@ -83,11 +92,22 @@ describe('two gateway processes on one Redis', () => {
     await put('LOST/USDT', 7);
     expect((await read(b, 'LOST/USDT')).data).toEqual({ ticker: { last: 7, stale: false } });
     // Every subscriber's connection goes; A's invalidation is announced while B is not listening.
-    await redis.probe.client('KILL', 'TYPE', 'pubsub');
-    expect((await gql(a, 'mutation { invalidateTicker(symbol: "LOST/USDT") { deleted } }', ADMIN_TOKEN)).data).toEqual({ invalidateTicker: { deleted: 1 } });
-    // B subscribes again within a second (ioredis retries every 50-500 ms).
+    // B is stopped (SIGSTOP) meanwhile: on a cluster it would subscribe again within a millisecond,
+    // before A announces, and hear it.
+    process.kill(b.pid, 'SIGSTOP');
+    try {
+      await Promise.all(masters().map((master) => master.client('KILL', 'TYPE', 'pubsub')));
+      expect((await gql(a, 'mutation { invalidateTicker(symbol: "LOST/USDT") { deleted } }', ADMIN_TOKEN)).data).toEqual({ invalidateTicker: { deleted: 1 } });
+    } finally {
+      process.kill(b.pid, 'SIGCONT');
+    }
+    // B subscribes again within a second (ioredis, or on a cluster its own subscription, retries every 50-500 ms).
     const deadline = Date.now() + 5000;
-    while (Number((await redis.probe.pubsub('NUMSUB', 'mdc:v1:changes'))[1]) < 2 && Date.now() < deadline) await sleep(50);
+    const subscribers = async () => {
+      const counts = await Promise.all(masters().map(async (master) => Number((await master.pubsub('NUMSUB', 'mdc:v1:changes'))[1])));
+      return counts.reduce((sum, count) => sum + count, 0);
+    };
+    while ((await subscribers()) < 2 && Date.now() < deadline) await sleep(50);
 
     const answer = await readWithRedisFrozen('LOST/USDT');
     expect(answer.data).toEqual({ ticker: null });
@@ -101,12 +121,12 @@ describe('two gateway processes on one Redis', () => {
     expect((await gql(a, 'mutation { invalidateAll { deleted } }', ADMIN_TOKEN)).errors).toBeUndefined();
 
     await sleep(100);
-    redis.server.freeze();
+    frozen.freeze();
     try {
       const answer = await gql(b, '{ one: ticker(symbol: "ALL1/USDT") { last } two: ticker(symbol: "ALL2/USDT") { last } }');
       expect(answer.data).toEqual({ one: null, two: null });
     } finally {
-      redis.server.resume();
+      frozen.resume();
     }
   }, 20_000);
 });
