@@ -3,6 +3,8 @@ import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
+import { startLiveGateway } from './support/live-gateway.js';
+import { startRedisCluster, type RedisCluster } from './support/redis-cluster.js';
 import { commandCalls } from './support/redis-server.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { useTopology } from './support/topologies.js';
@@ -191,5 +193,44 @@ describe('putTickers across the masters of a cluster', () => {
     expect(await snapshot()).toEqual(held);
     const listed = (await gateway.gql('{ symbols(kind: TICKER) { symbol } }')).data.symbols.map(({ symbol }: { symbol: string }) => symbol);
     expect(listed.sort()).toEqual(before.map(({ symbol }) => symbol).sort());
+  });
+});
+
+describe('a cluster that requires a password', () => {
+  const PASSWORD = 'cluster p@ss:word';
+  let cluster: RedisCluster;
+  beforeAll(async () => void (cluster = await startRedisCluster({ password: PASSWORD })), 60_000);
+  afterAll(() => cluster?.stop());
+
+  it('is reached with the credentials written once, on the first seed, by every connection the gateway makes', async () => {
+    const [first, ...others] = cluster.seeds;
+    const seeds = [`redis://:${encodeURIComponent(PASSWORD)}@${first}`, ...others].join(',');
+    const [a, b] = await Promise.all([startLiveGateway({ REDIS_CLUSTER_NODES: seeds }), startLiveGateway({ REDIS_CLUSTER_NODES: seeds })]);
+    try {
+      expect((await a.gql(PUT_TICKERS, { tickers: SYMBOLS.map((symbol, i) => ({ symbol, last: i + 1 })) }, WRITER_TOKEN)).data).toEqual({ putTickers: 50 });
+      expect((await b.gql(TICKERS, { symbols: SYMBOLS })).data.tickers).toEqual(SYMBOLS.map((symbol, i) => ({ symbol, last: i + 1 })));
+      expect((await b.gql('{ symbols(kind: TICKER) { symbol } }')).data.symbols).toHaveLength(50);
+      // Each gateway's change subscription authenticated too: it sits on one master or another.
+      const subscribed = async () => {
+        const counts = await Promise.all((await cluster.masters()).map(async (port) => Number((await cluster.node(port).pubsub('NUMSUB', 'mdc:v1:changes'))[1])));
+        return counts.reduce((sum, count) => sum + count, 0);
+      };
+      const deadline = Date.now() + 5000;
+      while ((await subscribed()) < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await subscribed()).toBe(2);
+    } finally {
+      await Promise.all([a.shutdown(), b.shutdown()]);
+    }
+  });
+
+  it('refuses a gateway without them: not ready, and reads fail with CACHE_UNAVAILABLE', async () => {
+    const gateway = await startLiveGateway({ REDIS_CLUSTER_NODES: cluster.seeds.join(',') });
+    try {
+      expect((await gateway.get('/ready')).status).toBe(503);
+      const answer = await gateway.gql(TICKERS, { symbols: SYMBOLS.slice(0, 1) });
+      expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['CACHE_UNAVAILABLE']);
+    } finally {
+      await gateway.shutdown();
+    }
   });
 });

@@ -43,6 +43,8 @@ export interface RedisClusterOptions {
   replicasPerMaster?: number;
   /** `cluster-node-timeout`: how long a node may be unreachable before its replica takes over. @default 1000 */
   nodeTimeoutMs?: number;
+  /** Every node's `requirepass` and `masterauth`; `client()` and `node()` give it. */
+  password?: string;
 }
 
 /** Bounds every wait: start-up and a failover take about 2.5 s each here, idle or busy. */
@@ -61,7 +63,7 @@ interface SlotRange {
  * replicas each, every node a `startRedisServer` of its own. Resolves once every node reports
  * `cluster_state:ok` and the same slot map, and every replica's link to its master is up.
  */
-export async function startRedisCluster({ masters = 3, replicasPerMaster = 1, nodeTimeoutMs = 1000 }: RedisClusterOptions = {}): Promise<RedisCluster> {
+export async function startRedisCluster({ masters = 3, replicasPerMaster = 1, nodeTimeoutMs = 1000, password }: RedisClusterOptions = {}): Promise<RedisCluster> {
   const count = masters * (1 + replicasPerMaster);
   // Each node also listens on a bus port for its peers. Redis's default (port + 10000) may be
   // taken or above 65535 for an ephemeral port, so each node is given a free one of its own.
@@ -70,6 +72,7 @@ export async function startRedisCluster({ masters = 3, replicasPerMaster = 1, no
     ports.slice(0, count).map((port, i) =>
       startRedisServer({
         port,
+        password,
         args: [
           ...['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`],
           ...['--cluster-port', String(ports[count + i]), '--cluster-node-timeout', String(nodeTimeoutMs)],
@@ -93,7 +96,7 @@ export async function startRedisCluster({ masters = 3, replicasPerMaster = 1, no
   const seeds = nodes.map(({ port }) => `127.0.0.1:${port}`);
   // The harness's own connections, one per node: bounded, so that a poll of a frozen node fails
   // rather than hangs.
-  const admins = new Map(nodes.map(({ port }) => [port, adminClient(port)]));
+  const admins = new Map(nodes.map(({ port }) => [port, adminClient(port, password)]));
   const killed = new Set<number>();
   const slotsOfKilled = new Map<number, SlotRange[]>();
   const clusters: Cluster[] = [];
@@ -114,7 +117,7 @@ export async function startRedisCluster({ masters = 3, replicasPerMaster = 1, no
     seeds,
     nodes,
     client(options) {
-      const client = quiet(new Cluster(nodes.map(({ port }) => ({ host: '127.0.0.1', port })), options));
+      const client = quiet(new Cluster(nodes.map(({ port }) => ({ host: '127.0.0.1', port })), { ...options, redisOptions: { password, ...options?.redisOptions } }));
       clusters.push(client);
       return client;
     },
@@ -167,7 +170,7 @@ export async function startRedisCluster({ masters = 3, replicasPerMaster = 1, no
   };
 
   try {
-    await createCluster(seeds, replicasPerMaster);
+    await createCluster(seeds, replicasPerMaster, password);
     await waitUntil(`the cluster of ${seeds.join(', ')} did not become ready`, async () => {
       const ranges = await agreedSlotMap(live());
       const short = ranges.find((range) => range.replicas.length < replicasPerMaster);
@@ -187,8 +190,9 @@ export async function startRedisCluster({ masters = 3, replicasPerMaster = 1, no
 }
 
 /** `redis-cli --cluster create`, bounded: it waits for the nodes to meet with no limit of its own. */
-function createCluster(seeds: string[], replicasPerMaster: number): Promise<void> {
-  const args = ['--cluster', 'create', ...seeds, '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'];
+function createCluster(seeds: string[], replicasPerMaster: number, password: string | undefined): Promise<void> {
+  const auth = password === undefined ? [] : ['-a', password, '--no-auth-warning'];
+  const args = [...auth, '--cluster', 'create', ...seeds, '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'];
   return new Promise((resolve, reject) => {
     const cli = spawn('redis-cli', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -246,8 +250,8 @@ function masterOf(ranges: SlotRange[], slot: number): number | undefined {
   return ranges.find(({ from, to }) => from <= slot && slot <= to)?.master;
 }
 
-function adminClient(port: number): Redis {
-  return quiet(new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0, commandTimeout: 2000, retryStrategy: () => 100 }));
+function adminClient(port: number, password: string | undefined): Redis {
+  return quiet(new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0, commandTimeout: 2000, retryStrategy: () => 100, password }));
 }
 
 /**

@@ -28,6 +28,8 @@ export interface RedisServerOptions {
    * by default a fresh temporary one, removed by `stop`.
    */
   dir?: string;
+  /** `requirepass` (and `masterauth`, for a replica or a cluster node): every client must give it. */
+  password?: string;
 }
 
 let installed = false;
@@ -37,7 +39,7 @@ let installed = false;
  * never depend on (or disturb) a shared instance. A missing `redis-server` fails the run with a
  * message saying how to install it: a test is never skipped for want of Redis.
  */
-export async function startRedisServer({ port: wanted, args = [], dir: givenDir }: RedisServerOptions = {}): Promise<RedisServer> {
+export async function startRedisServer({ port: wanted, args = [], dir: givenDir, password }: RedisServerOptions = {}): Promise<RedisServer> {
   // Asked once per test file: spawnSync blocks this thread, and with it any gateway the test
   // runs in-process, for as long as the probe takes (a second, seen on a loaded machine).
   if (!installed) {
@@ -52,7 +54,11 @@ export async function startRedisServer({ port: wanted, args = [], dir: givenDir 
   const dir = givenDir ?? mkdtempSync(join(tmpdir(), 'mdc-redis-'));
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning', ...args],
+    [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--loglevel', 'warning'],
+      ...(password === undefined ? [] : ['--requirepass', password, '--masterauth', password]),
+      ...args,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -66,7 +72,7 @@ export async function startRedisServer({ port: wanted, args = [], dir: givenDir 
     url,
     process: child,
     client() {
-      const client = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: false });
+      const client = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: false, password });
       clients.push(client);
       return client;
     },
@@ -86,7 +92,7 @@ export async function startRedisServer({ port: wanted, args = [], dir: givenDir 
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited at start-up: ${output}`);
-    const ping = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const ping = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, password });
     ping.on('error', () => {}); // refused until the server listens: the loop retries
     try {
       await ping.connect();
