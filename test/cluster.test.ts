@@ -208,8 +208,8 @@ describe('a cluster that requires a password', () => {
     const [a, b] = await Promise.all([startLiveGateway({ REDIS_CLUSTER_NODES: seeds }), startLiveGateway({ REDIS_CLUSTER_NODES: seeds })]);
     try {
       expect((await a.gql(PUT_TICKERS, { tickers: SYMBOLS.map((symbol, i) => ({ symbol, last: i + 1 })) }, WRITER_TOKEN)).data).toEqual({ putTickers: 50 });
-      expect((await b.gql(TICKERS, { symbols: SYMBOLS })).data.tickers).toEqual(SYMBOLS.map((symbol, i) => ({ symbol, last: i + 1 })));
-      expect((await b.gql('{ symbols(kind: TICKER) { symbol } }')).data.symbols).toHaveLength(50);
+      expect((await b.gql(TICKERS, { symbols: SYMBOLS })).data?.tickers).toEqual(SYMBOLS.map((symbol, i) => ({ symbol, last: i + 1 })));
+      expect((await b.gql('{ symbols(kind: TICKER) { symbol } }')).data?.symbols).toHaveLength(50);
       // Each gateway's change subscription authenticated too: it sits on one master or another.
       const subscribed = async () => {
         const counts = await Promise.all((await cluster.masters()).map(async (port) => Number((await cluster.node(port).pubsub('NUMSUB', 'mdc:v1:changes'))[1])));
