@@ -1,8 +1,10 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { RedisClient } from '../src/cache/redis-client.js';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { createRedisClient, type RedisClient } from '../src/cache/redis-client.js';
 import { createMemoryStore } from '../src/cache/memory-store.js';
 import { createRedisStore } from '../src/cache/redis-store.js';
-import type { CacheStore, IndexRef, LogWrite, SeriesWrite } from '../src/cache/store.js';
+import type { CacheStore, Change, IndexRef, LogWrite, SeriesWrite } from '../src/cache/store.js';
 import { TOPOLOGIES, useTopology } from './support/topologies.js';
 
 /**
@@ -433,6 +435,41 @@ describe('the redis store', () => {
     ]);
     expect(await redis.mget('t:a', 't:b', 't:c')).toEqual(['A', 'B', 'C']);
     expect(await store.indexed(['idx:{k}', 'idx:{broken}'])).toEqual([['a'], ['c']]);
+  });
+});
+
+describe('the redis store, subscribed', () => {
+  it('survives its subscription being cut again and again, subscribes again and hears changes', async () => {
+    const { server, probe } = topologies[0]![1];
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    // Connections made as the gateway makes them: no retry of a failed command.
+    const logger = pino({ level: 'silent' });
+    const clients = [0, 1, 2].map(() => createRedisClient({ kind: 'standalone', url: server!.url }, logger));
+    try {
+      const store = createRedisStore({ redis: clients[0]!, subscriber: clients[1]!, changeChannel: 'test:cut' });
+      const other = createRedisStore({ redis: clients[2]!, changeChannel: 'test:cut' });
+      const heard: Change[] = [];
+      store.onChange((change) => heard.push(change));
+      const subscribers = async () => Number((await (probe as Redis).pubsub('NUMSUB', 'test:cut'))[1]);
+      const until = async (what: () => Promise<boolean>) => {
+        const deadline = Date.now() + 5000;
+        while (!(await what()) && Date.now() < deadline) await sleep(20);
+      };
+      await until(async () => (await subscribers()) === 1);
+      // Cuts as fast as Redis takes them, for 3 s: some land while a resubscription's reply is on its way.
+      for (const until = Date.now() + 3000; Date.now() < until; ) await (probe as Redis).client('KILL', 'TYPE', 'pubsub');
+      await until(async () => (await subscribers()) === 1);
+      expect(await subscribers()).toBe(1);
+      await other.set('t:{cut}', 'changed', 60_000);
+      await until(async () => heard.some((change) => 'key' in change && change.key === 't:{cut}'));
+      expect(heard).toContainEqual({ key: 't:{cut}' });
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+      clients.forEach((client) => client.disconnect());
+    }
   });
 });
 

@@ -387,40 +387,59 @@ function listenForChanges(subscriber: RedisClient | undefined, channel: string, 
     for (const done of [...(waiting.get(what) ?? [])]) done();
     if (sender !== origin) tell({ key: what });
   };
-  let subscription: 'none' | 'pending' | 'made' = 'none';
+  // Subscribed once asked to (by a listener or a waiter), and again at every reconnection.
+  let wanted = false;
   let onCluster: ClusterSubscription | undefined;
+  let subscribedBefore = false;
+  // After the first subscription, each new one says that announcements may have been missed.
+  const subscribed = () => {
+    if (subscribedBefore) tell({ prefix: '' });
+    subscribedBefore = true;
+  };
+  let attempt = 0;
   const subscribe = () => {
-    if (subscriber === undefined || subscription !== 'none') return;
-    subscription = 'pending';
+    if (subscriber === undefined) return;
     if (subscriber instanceof Cluster) {
-      onCluster = subscribeOnCluster(subscriber, channel, hear, () => {
-        if (subscription === 'made') tell({ prefix: '' });
-        subscription = 'made';
-      });
+      onCluster ??= subscribeOnCluster(subscriber, channel, hear, subscribed);
       return;
     }
+    const mine = ++attempt;
     subscriber.subscribe(channel).then(
-      () => void (subscription = 'made'),
-      () => void (subscription = 'none'),
+      () => {
+        if (mine === attempt) subscribed();
+      },
+      () => {
+        // Lost with its connection, the next 'ready' subscribes again; refused on a live one, soon.
+        if (mine === attempt && subscriber.status === 'ready') setTimeout(() => mine === attempt && subscribe(), 100).unref();
+      },
     );
   };
+  const want = () => {
+    if (wanted) return;
+    wanted = true;
+    subscribe();
+  };
   if (subscriber instanceof Redis) {
+    // ioredis subscribes again by itself after a reconnection, with a command whose failure nothing
+    // handles: with no retries (maxRetriesPerRequest 0), a connection lost again before its reply
+    // rejects it unhandled, which ends the process, and the subscription is gone for good. This
+    // store subscribes again itself, at every 'ready'.
+    subscriber.options.autoResubscribe = false;
     subscriber.on('message', (from: string, message: string) => {
       if (from === channel) hear(message);
     });
     subscriber.on('ready', () => {
-      if (subscription === 'made') tell({ prefix: '' });
-      else if (subscription === 'none' && (listeners.length > 0 || waiting.size > 0)) subscribe();
+      if (wanted) subscribe();
     });
   }
   return {
     listen(listener: (change: Change) => void) {
       listeners.push(listener);
-      subscribe();
+      want();
     },
     close: () => onCluster?.close(),
     wait(key: string, ms: number): Promise<void> {
-      subscribe();
+      want();
       return new Promise((resolve) => {
         const done = () => {
           clearTimeout(timer);
