@@ -1,7 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRedisServer } from '../test/support/redis-server.js';
 import { checkAgreement, DisagreementError } from './agreement.js';
 import { build, GATEWAY_NODE_ARGS, own, startServer, type ServerChild } from './children.js';
+import { formatCluster } from './cluster-report.js';
+import { runClusterSection, type ClusterSection } from './cluster-section.js';
 import { formatCold } from './cold-report.js';
 import { runColdSection, type ColdSection } from './cold-section.js';
 import { fillRedis } from './fill.js';
@@ -12,33 +15,38 @@ import { formatReport, goalsOf, machine, writeJson, type Row } from './report.js
 import { WORKLOADS } from './workloads.js';
 
 /**
- * npm run bench [-- --quick] [-- --profile] [-- --cold]
+ * npm run bench [-- --quick] [-- --profile] [-- --cold] [-- --cluster]
  *
  * Starts a private redis-server, fills it through the gateway's store, starts the four servers
  * (each in its own process), checks that they all answer every workload with the same bytes,
  * then drives each server with each workload at the same concurrency, one at a time, and prints
  * a table per workload and the issue's goals. Then the cold workload (cold-section.ts): bursts
  * of requests for a key that has just expired, against the gateway reading through and against
- * cache-aside. The figures go to bench-results/latest.json. `--cold` runs the cold workload alone
- * (no fill, no four servers) and writes bench-results/cold.json.
+ * cache-aside. Then the cluster section (cluster-section.ts): W2 and W6 on a 3-master Redis Cluster
+ * against a standalone redis-server, with one and two gateway processes, and Redis round trips per
+ * request. The figures go to bench-results/latest.json. `--cold` runs the cold workload alone
+ * (no fill, no four servers) and writes bench-results/cold.json. `--cluster` runs the cluster
+ * section alone and writes its figures into bench-results/latest.json under `cluster`, keeping the
+ * rest of the file.
  * `--profile` instead runs the gateway alone under W2 and W4 (or the workloads listed, as in
  * `--profile=W1,W3`) with `node --cpu-prof`.
  */
 
-const USAGE = 'usage: npm run bench [-- --quick] [-- --profile[=W1,W3,...]] [-- --cold]';
+const USAGE = 'usage: npm run bench [-- --quick] [-- --profile[=W1,W3,...]] [-- --cold] [-- --cluster]';
+const ALONE = ['--cold', '--profile', '--cluster'];
 const args = new Set<string>();
 let profiledIds = ['W2', 'W4'];
 for (const arg of process.argv.slice(2)) {
   const listed = /^--profile=((?:W[1-6],)*W[1-6])$/.exec(arg);
   if (listed) profiledIds = listed[1]!.split(',');
-  if (arg !== '--quick' && arg !== '--profile' && arg !== '--cold' && !listed) {
+  if (arg !== '--quick' && !ALONE.includes(arg) && !listed) {
     console.error(`unknown argument ${arg}; ${USAGE}`);
     process.exit(2);
   }
   args.add(listed ? '--profile' : arg);
 }
-if (args.has('--cold') && args.has('--profile')) {
-  console.error(`--cold and --profile exclude each other; ${USAGE}`);
+if (ALONE.filter((arg) => args.has(arg)).length > 1) {
+  console.error(`${ALONE.join(', ')} exclude each other; ${USAGE}`);
   process.exit(2);
 }
 const quick = args.has('--quick');
@@ -51,6 +59,8 @@ const PROFILE_SECONDS = quick ? 5 : 15;
 const PAUSE_MS = 200;
 /** Bursts of the cold workload per peer. */
 const COLD_ROUNDS = quick ? 5 : 20;
+/** The cluster section: shorter runs than the comparison's, for its eight of them. */
+const CLUSTER_SETTINGS = { connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds: quick ? 2 : 5, roundTripRequests: quick ? 20 : 100 };
 
 console.log('compiling src/ and bench/ to dist/ (npm run build): every server runs from JavaScript, as production does');
 build();
@@ -87,6 +97,15 @@ try {
     writeJson(path, { when: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: machine(), cold });
     console.log(`\nwrote ${path}`);
     if (cold.rows.some((r) => r.failed > 0)) exitCode = 1;
+  } else if (args.has('--cluster')) {
+    const started = performance.now();
+    const cluster = await runClusterSection(CLUSTER_SETTINGS);
+    console.log(formatCluster(cluster));
+    const path = join(PROFILE_DIR, 'latest.json');
+    const latest = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+    writeJson(path, { ...latest, cluster: { when: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: machine(), ...cluster } });
+    console.log(`\nwrote the cluster section into ${path}; it took ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    if (cluster.rows.some((r) => Object.values(r.failures).some((n) => n > 0))) exitCode = 1;
   } else if (args.has('--profile')) {
     await filled();
     const profiled = WORKLOADS.filter((w) => profiledIds.includes(w.id));
@@ -157,8 +176,19 @@ try {
       cold = { error: String(error) };
       exitCode = 1;
     }
+    console.log('');
+    let cluster: ClusterSection | { error: string };
+    try {
+      cluster = await runClusterSection(CLUSTER_SETTINGS);
+      console.log(formatCluster(cluster));
+      if (cluster.rows.some((r) => Object.values(r.failures).some((n) => n > 0))) exitCode = 1;
+    } catch (error) {
+      console.error(`\nthe cluster section failed: ${error instanceof Error ? error.stack : error}`);
+      cluster = { error: String(error) };
+      exitCode = 1;
+    }
     const path = join(PROFILE_DIR, 'latest.json');
-    writeJson(path, { when: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: about, settings, fill, rows, goals, cold });
+    writeJson(path, { when: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: about, settings, fill, rows, goals, cold, cluster });
     console.log(`\nwrote ${path}; measured for ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }
 } catch (error) {
