@@ -127,8 +127,9 @@ export function createRedisStore({
   /**
    * Runs write `commands` (in one pipeline per master, each followed by `WAIT` when replicas must
    * confirm) and brings `refs` in line in the symbols index; resolves to each command's
-   * `[error, reply]` (`withIndex`: to the replies, failing on the first error among them). The index updates cannot fail the write: the index is
-   * bookkeeping, and what it says of an entry is put right by the next write of that entry.
+   * `[error, reply]` (`withIndex`: to the replies, failing on the first error among them). The
+   * index updates cannot fail the write: the index is bookkeeping, and what it says of an entry is
+   * put right by the next write of that entry.
    *
    * On one server each index's update is a script in the write's own pipeline, reading its
    * entries' PTTL as the write left them: one round trip. On a cluster an index and its entries
@@ -365,9 +366,9 @@ function indexRefsOf(entries: ReadonlyArray<{ index?: IndexRef }>): IndexRef[] {
  * What the changes channel says, heard through one subscription on `subscriber` (made on first
  * use, and again once Redis is back if it could not be made): waiters for a fill of a key are
  * woken by any announced change of it, and listeners hear every change another origin announced.
- * Pub/sub delivers at most once: after the subscriber's connection was lost (ioredis subscribes
- * again by itself; on a cluster, `subscribeOnCluster` does), listeners are told that anything may
- * have changed (the prefix `''`).
+ * Pub/sub delivers at most once: once subscribed again after the subscriber's connection was lost
+ * (by this store at the reconnection; on a cluster, by `subscribeOnCluster`), listeners are told
+ * that anything may have changed (the prefix `''`).
  * Without a subscriber, a waiter waits its whole bound and listeners hear nothing.
  */
 function listenForChanges(subscriber: RedisClient | undefined, channel: string, origin: string) {
