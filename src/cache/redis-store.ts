@@ -397,6 +397,9 @@ function listenForChanges(subscriber: RedisClient | undefined, channel: string, 
     if (subscribedBefore) tell({ prefix: '' });
     subscribedBefore = true;
   };
+  // The subscription on the subscriber's current connection; each attempt's outcome counts only
+  // while it is the latest one and its connection has not closed since.
+  let state: 'none' | 'pending' | 'made' = 'none';
   let attempt = 0;
   const subscribe = () => {
     if (subscriber === undefined) return;
@@ -404,14 +407,20 @@ function listenForChanges(subscriber: RedisClient | undefined, channel: string, 
       onCluster ??= subscribeOnCluster(subscriber, channel, hear, subscribed);
       return;
     }
+    if (state !== 'none') return;
+    state = 'pending';
     const mine = ++attempt;
     subscriber.subscribe(channel).then(
       () => {
-        if (mine === attempt) subscribed();
+        if (mine !== attempt) return;
+        state = 'made';
+        subscribed();
       },
       () => {
+        if (mine !== attempt) return;
+        state = 'none';
         // Lost with its connection, the next 'ready' subscribes again; refused on a live one, soon.
-        if (mine === attempt && subscriber.status === 'ready') setTimeout(() => mine === attempt && subscribe(), 100).unref();
+        if (subscriber.status === 'ready') setTimeout(() => mine === attempt && subscribe(), 100).unref();
       },
     );
   };
@@ -428,6 +437,10 @@ function listenForChanges(subscriber: RedisClient | undefined, channel: string, 
     subscriber.options.autoResubscribe = false;
     subscriber.on('message', (from: string, message: string) => {
       if (from === channel) hear(message);
+    });
+    subscriber.on('close', () => {
+      state = 'none';
+      attempt += 1;
     });
     subscriber.on('ready', () => {
       if (wanted) subscribe();
