@@ -1,6 +1,6 @@
 import calculateSlot from 'cluster-key-slot';
 import { describe, expect, it } from 'vitest';
-import { WRITER_TOKEN } from './support/gateway.js';
+import { ADMIN_TOKEN, WRITER_TOKEN } from './support/gateway.js';
 import { startLiveGateway, type LiveGateway } from './support/live-gateway.js';
 import { kinds, latencies, sleep, startLoad, type Sample } from './support/load.js';
 import { useTopology, type TopologyHarness } from './support/topologies.js';
@@ -26,6 +26,10 @@ async function failoverUnderLoad(harness: TopologyHarness, killMaster: () => Pro
   const gateway: LiveGateway = await startLiveGateway(harness.env, { REDIS_WAIT_REPLICAS: '1', STALE_MAX_AGE_SECONDS: '600', LOG_LEVEL: 'warn' });
   try {
     for (const symbol of SYMBOLS) expect((await gateway.gql(PUT, { symbol, last: 1 }, WRITER_TOKEN)).errors).toBeUndefined();
+    // cacheStats names the topology, and on a cluster counts the clients of every master.
+    const stats = await gateway.gql('{ cacheStats { redis { topology connectedClients } } }', undefined, ADMIN_TOKEN);
+    expect(stats.data?.cacheStats.redis.topology).toBe(harness.topology);
+    if (harness.topology === 'cluster') expect(stats.data?.cacheStats.redis.connectedClients).toBeGreaterThanOrEqual(3 * 3);
     const load = startLoad({ url: gateway.url, query: READ, variables: { symbols: SYMBOLS }, clients: 20, pauseMs: 10, maxDurationMs: 60_000 });
 
     // One writer, each symbol's values rising: what it was told was stored must be there after.
