@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { Cluster, Redis, type ClusterOptions } from 'ioredis';
+import { quiet, WAIT_UNTIL_MS, waitUntil } from './wait-until.js';
 import { freePort, startRedisServer, type RedisServer } from './redis-server.js';
 
 export interface RedisClusterNode {
@@ -47,8 +48,6 @@ export interface RedisClusterOptions {
   password?: string;
 }
 
-/** Bounds every wait: start-up and a failover take about 2.5 s each here, idle or busy. */
-const WAIT_MS = 20_000;
 const SLOTS = 16384;
 
 interface SlotRange {
@@ -200,7 +199,7 @@ function createCluster(seeds: string[], replicasPerMaster: number, password: str
     cli.stderr.on('data', (chunk) => (output += chunk));
     // Colours are written even to a pipe.
     const plain = () => output.replace(/\x1b\[[0-9;]*m/g, '').trim();
-    const timer = setTimeout(() => cli.kill('SIGKILL'), WAIT_MS);
+    const timer = setTimeout(() => cli.kill('SIGKILL'), WAIT_UNTIL_MS);
     cli.once('error', (error) => {
       clearTimeout(timer);
       reject(new Error(`redis-cli could not be run: ${error.message}. It comes with Redis (Debian: apt-get install redis-tools).`));
@@ -208,7 +207,7 @@ function createCluster(seeds: string[], replicasPerMaster: number, password: str
     cli.once('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else if (signal === 'SIGKILL') reject(new Error(`redis-cli ${args.join(' ')} did not finish within ${WAIT_MS / 1000} s:\n${plain()}`));
+      else if (signal === 'SIGKILL') reject(new Error(`redis-cli ${args.join(' ')} did not finish within ${WAIT_UNTIL_MS / 1000} s:\n${plain()}`));
       else reject(new Error(`redis-cli ${args.join(' ')} exited with code ${code}:\n${plain()}`));
     });
   });
@@ -254,30 +253,8 @@ function adminClient(port: number, password: string | undefined): Redis {
   return quiet(new Redis(port, '127.0.0.1', { maxRetriesPerRequest: 0, commandTimeout: 2000, retryStrategy: () => 100, password }));
 }
 
-/**
- * Without an `'error'` listener, ioredis logs every failed reconnection to a killed node, dozens a
- * second; the errors still reach the commands that meet them.
- */
-function quiet<T extends Redis | Cluster>(client: T): T {
-  client.on('error', () => {});
-  return client;
-}
-
 async function distinctFreePorts(count: number): Promise<number[]> {
   const ports = new Set<number>();
   while (ports.size < count) ports.add(await freePort());
   return [...ports];
-}
-
-/** Retries `check` until it resolves; past `timeoutMs`, rejects with `failure` and the last reason. */
-async function waitUntil<T>(failure: string, check: () => Promise<T>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${failure} within ${timeoutMs / 1000} s: ${(error as Error).message}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }

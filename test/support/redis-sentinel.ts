@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
+import { quiet, waitUntil } from './wait-until.js';
 import { freePort, startRedisServer, type RedisServer } from './redis-server.js';
 
 export interface RedisSentinelSet {
@@ -36,8 +37,6 @@ export interface RedisSentinelOptions {
 }
 
 const NAME = 'mymaster';
-/** Bounds every wait: start-up and a failover take about 2.5 s each here, idle or busy. */
-const WAIT_MS = 20_000;
 
 interface SentinelProcess {
   port: number;
@@ -224,26 +223,4 @@ function fields(flat: string[]): Record<string, string> {
   const entry: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) entry[flat[i]!] = flat[i + 1]!;
   return entry;
-}
-
-/**
- * Without an `'error'` listener, ioredis logs every failed reconnection to a killed process, dozens
- * a second; the errors still reach the commands that meet them.
- */
-function quiet(client: Redis): Redis {
-  client.on('error', () => {});
-  return client;
-}
-
-/** Retries `check` until it resolves; past `timeoutMs`, rejects with `failure` and the last reason. */
-async function waitUntil<T>(failure: string, check: () => Promise<T>, timeoutMs = WAIT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${failure} within ${timeoutMs / 1000} s: ${(error as Error).message}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
