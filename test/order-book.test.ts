@@ -3,6 +3,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../src/cache/memory-store.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
 import { eachStore, useRedisGateway } from './support/harness.js';
+import { useTopologyGateway } from './support/topologies.js';
 import { commandsDuring } from './support/redis-server.js';
 import { interruptible, recordingStore } from './support/stores.js';
 
@@ -31,7 +32,9 @@ const deepBook = (symbol: string, count: number) => ({
   asks: Array.from({ length: count }, (_, i) => level(101 + count - 1 - i, i + 1)),
 });
 
-const STORES = eachStore(harness);
+// And on a Redis Cluster, where an index and its entries live in different slots.
+const cluster = useTopologyGateway('cluster');
+const STORES: Array<[string, (env?: Record<string, string>) => TestGateway]> = [...eachStore(harness), ['a Redis Cluster', (env) => testGateway(cluster.store, env)]];
 
 describe.each(STORES)('order books on %s', (_name, makeGateway) => {
   let gateway: TestGateway;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRedisStore } from '../src/cache/redis-store.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type GraphQLResponse, type TestGateway } from './support/gateway.js';
 import { eachStore, useRedisGateway } from './support/harness.js';
+import { useTopologyGateway } from './support/topologies.js';
 import { commandsDuring } from './support/redis-server.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
@@ -56,7 +57,9 @@ interface CachedSymbol {
   timeframes: string[];
 }
 
-const STORES = eachStore(harness);
+// And on a Redis Cluster, where an index and its entries live in different slots.
+const cluster = useTopologyGateway('cluster');
+const STORES: Array<[string, (env?: Record<string, string>) => TestGateway]> = [...eachStore(harness), ['a Redis Cluster', (env) => testGateway(cluster.store, env)]];
 
 describe.each(STORES)('on %s', (_name, makeGateway) => {
   let gateway: TestGateway;

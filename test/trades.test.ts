@@ -3,6 +3,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../src/cache/memory-store.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
 import { eachStore, useRedisGateway } from './support/harness.js';
+import { useTopologyGateway } from './support/topologies.js';
 import { interruptible } from './support/stores.js';
 
 /**
@@ -34,7 +35,9 @@ const PUT_TRADES = `mutation($symbol: MarketSymbol!, $trades: [TradeInput!]!, $t
 const TRADES = `query($symbol: MarketSymbol!, $limit: Int, $since: DateTime) {
   trades(symbol: $symbol, limit: $limit, since: $since) { ${TRADE_FIELDS} } }`;
 
-const STORES = eachStore(harness);
+// And on a Redis Cluster, where an index and its entries live in different slots.
+const cluster = useTopologyGateway('cluster');
+const STORES: Array<[string, (env?: Record<string, string>) => TestGateway]> = [...eachStore(harness), ['a Redis Cluster', (env) => testGateway(cluster.store, env)]];
 
 describe.each(STORES)('trades on %s', (_name, makeGateway) => {
   let gateway: TestGateway;
