@@ -94,7 +94,12 @@ export function createRouter(client: RedisClient): Router {
       );
       return replies;
     },
-    masters: () => client.nodes('master'),
+    masters() {
+      // None known yet (the first slot map has not arrived): a walk must fail, not find nothing.
+      const masters = client.nodes('master');
+      if (masters.length === 0) throw new CacheUnavailableError('no master of the Redis Cluster is known yet');
+      return masters;
+    },
   };
 }
 
