@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memoryPolicyProblem, parseRedisInfo } from '../../src/cache/redis-info.js';
+import { memoryPolicyProblem, parseRedisInfo, sumRedisInfo } from '../../src/cache/redis-info.js';
 
 /** The part of Redis 7.0's `INFO` the gateway reads, as Redis writes it (CRLF, sections). */
 const INFO = [
@@ -63,5 +63,33 @@ describe('memoryPolicyProblem', () => {
 
   it.each(['allkeys-lru', 'volatile-lru', 'allkeys-lfu'])('finds nothing wrong with maxmemory and %s', (evictionPolicy) => {
     expect(memoryPolicyProblem({ maxMemoryBytes: 1024, evictionPolicy })).toBeUndefined();
+  });
+});
+
+describe("sumRedisInfo (a cluster: every master's INFO)", () => {
+  const master = (port: number) => parseRedisInfo(INFO.replace('redis_mode:standalone', 'redis_mode:cluster').replace('uptime_in_seconds:3605', `uptime_in_seconds:${port}`));
+
+  it('adds up memory, keys, hits, misses and clients, and keeps the youngest uptime', () => {
+    expect(sumRedisInfo([master(7000), master(7001), master(300)])).toEqual({
+      version: '7.0.15',
+      topology: 'cluster',
+      usedMemoryBytes: 3 * 1_048_576,
+      maxMemoryBytes: 3 * 67_108_864,
+      evictionPolicy: 'allkeys-lru',
+      evictedKeys: 21,
+      keyspaceHits: 2700,
+      keyspaceMisses: 300,
+      connectedClients: 36,
+      uptimeSeconds: 300,
+    });
+  });
+
+  it('has no maxmemory when a master has none, lists the policies that differ, and the start-up check sees both', () => {
+    const unbounded = { ...master(7001), maxMemoryBytes: null, evictionPolicy: 'noeviction' };
+    const summed = sumRedisInfo([master(7000), unbounded]);
+    expect(summed).toMatchObject({ maxMemoryBytes: null, evictionPolicy: 'allkeys-lru,noeviction' });
+    const problem = memoryPolicyProblem(summed);
+    expect(problem).toContain('no maxmemory');
+    expect(problem).toContain('noeviction');
   });
 });
