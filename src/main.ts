@@ -70,7 +70,7 @@ export async function start(config: Config, { handleSignals = true, logger = cre
   // descriptors and its memory for the connections it serves.
   server.maxConnections = config.http.maxConnections;
   useLingeringClose(server, { maxBytes: 8 * config.maxBodyBytes });
-  if (redis) await Promise.all([firstConnection(redis), firstConnection(bulkRedis!)]);
+  if (redis) await Promise.all([redis, bulkRedis!, writeRedis].flatMap((client) => (client ? [firstConnection(client)] : [])));
   if (redis) await checkMemoryPolicy(redis, redisInfo!, logger);
 
   let port: number;
@@ -150,7 +150,7 @@ function resilientRedisStore(
   logger: Logger,
   metrics: Metrics,
 ) {
-  const { redis } = clients;
+  const { redis, writeRedis = redis } = clients;
   const timed = createRedisStore({
     ...clients,
     changeChannel: `${createKeyLayout(config).root}changes`,
@@ -165,7 +165,7 @@ function resilientRedisStore(
   metrics.watchCircuit(store.state);
   const probeKey = `${createKeyLayout(config).root}ready`;
   async function isReady() {
-    if (redis.status !== 'ready') return false;
+    if (redis.status !== 'ready' || writeRedis.status !== 'ready') return false;
     if (store.state() === 'closed') return true;
     return store.getMany([probeKey]).then(
       () => true,

@@ -25,6 +25,8 @@ const fresh = (sample: Sample) =>
 async function failoverUnderLoad(harness: TopologyHarness, killMaster: () => Promise<{ killed: number; failedOver: Promise<number> }>) {
   const gateway: LiveGateway = await startLiveGateway(harness.env, { REDIS_WAIT_REPLICAS: '1', STALE_MAX_AGE_SECONDS: '600', LOG_LEVEL: 'warn' });
   try {
+    // As a load balancer would: traffic once the gateway says it is ready (its connections are up).
+    for (const deadline = Date.now() + 10_000; (await gateway.get('/ready')).status !== 200 && Date.now() < deadline; ) await sleep(50);
     for (const symbol of SYMBOLS) expect((await gateway.gql(PUT, { symbol, last: 1 }, WRITER_TOKEN)).errors).toBeUndefined();
     // cacheStats names the topology, and on a cluster counts the clients of every master.
     const stats = await gateway.gql('{ cacheStats { redis { topology connectedClients } } }', undefined, ADMIN_TOKEN);
