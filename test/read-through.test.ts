@@ -51,6 +51,25 @@ beforeEach(() => {
   gateway = testGateway(store, { FEAR_GREED_URL: fng.url, UPSTREAM_TIMEOUT_MS: '2000', CACHE_NAMESPACE: `t${namespace}` });
 });
 
+describe('with REDIS_WAIT_REPLICAS and no replica to confirm', () => {
+  it('refuses a write, but a read that misses is still filled and answered: fills do not wait for replicas', async () => {
+    // The harness's redis-server has no replica: WAIT 1 always confirms 0.
+    const store = createRedisStore({ redis: redis.redis, changeChannel: `t${namespace}:v1:changes`, readTimeoutMs: 5000, writeTimeoutMs: 300, waitReplicas: 1 });
+    const waiting = testGateway(store, { FEAR_GREED_URL: fng.url, UPSTREAM_TIMEOUT_MS: '2000', CACHE_NAMESPACE: `t${namespace}` });
+    const put = await waiting.gql('mutation { putFearGreed(fearGreed: { value: 10, classification: "Fear" }) { value } }', undefined, WRITER_TOKEN);
+    // 'Redis applied the write but only 0 of 1 replicas confirmed it within 300 ms' (or, on a
+    // machine too busy to read WAIT's reply in time, that Redis did not answer the write).
+    expect(put.errors?.map((error) => error.extensions?.code)).toEqual(['CACHE_UNAVAILABLE']);
+    await redis.probe.del(KEY);
+
+    const read = await waiting.gql(FEAR_GREED);
+    expect(read.errors).toBeUndefined();
+    expect(read.data?.fearGreed).toMatchObject({ stale: false });
+    expect(fng.calls('/fng/')).toBe(1);
+    expect(await redis.probe.exists(KEY)).toBe(1);
+  });
+});
+
 describe('a read that misses', () => {
   it('fills from the source, answers fresh in the same request, and stores it for the next reader', async () => {
     const first = await gateway.gql(FEAR_GREED);

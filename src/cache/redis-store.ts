@@ -60,7 +60,8 @@ export interface RedisStoreOptions {
   /**
    * A write is acknowledged only once `WAIT` confirms that this many replicas of its master have
    * it (within the write's time limit); otherwise it fails with `CacheUnavailableError`, though the
-   * master applied it. 0: acknowledged once the master applied it.
+   * master applied it. 0: acknowledged once the master applied it. Writes and deletes wait;
+   * leases and fills from the sources do not (losing one costs an upstream call, nothing else).
    * @default 0
    */
   waitReplicas?: number;
@@ -136,10 +137,11 @@ export function createRedisStore({
    * live in different slots: the write's pipeline observes each entry, and a second round trip,
    * to the index's master, applies the observations.
    */
-  const withIndexReplies = async (commands: readonly Routed[], refs: readonly IndexRef[]): Promise<Reply[]> => {
-    if (!writeRouter.cluster) return (await writeRouter.run([...commands, ...indexUpdates(refs)], replication)).slice(0, commands.length);
+  const withIndexReplies = async (commands: readonly Routed[], refs: readonly IndexRef[], { replicated = true } = {}): Promise<Reply[]> => {
+    const waiting = replicated ? replication : undefined;
+    if (!writeRouter.cluster) return (await writeRouter.run([...commands, ...indexUpdates(refs)], waiting)).slice(0, commands.length);
     const observations = refs.map(({ entryKey }): Routed => ({ key: entryKey, add: (pipeline) => pipeline.mdcObserve(entryKey) }));
-    const replies = await writeRouter.run([...commands, ...observations], replication);
+    const replies = await writeRouter.run([...commands, ...observations], waiting);
     const observed = refs.flatMap((ref, i) => {
       const reply = replies[commands.length + i]!;
       return reply[0] === null ? [{ ref, reply }] : [];
@@ -147,7 +149,8 @@ export function createRedisStore({
     if (observed.length > 0) await writeRouter.run(observedIndexUpdates(observed)).catch(() => {});
     return replies.slice(0, commands.length);
   };
-  const withIndex = async (commands: readonly Routed[], refs: readonly IndexRef[]) => resultsOf(await withIndexReplies(commands, refs));
+  const withIndex = async (commands: readonly Routed[], refs: readonly IndexRef[], options?: { replicated?: boolean }) =>
+    resultsOf(await withIndexReplies(commands, refs, options));
 
   return {
     async getMany(keys) {
@@ -231,7 +234,9 @@ export function createRedisStore({
       if (entries.length === 0) return [];
       return write(async () => {
         const fills: Routed[] = entries.map(({ key, leaseKey, value, ttlMs }) => ({ key, add: (pipeline) => pipeline.mdcFill(key, leaseKey, ...announcing, token, value, ttlMs) }));
-        return (await withIndex(fills, indexRefsOf(entries))).map((stored) => stored === 1);
+        // Not waited for either: no one was told a fill is kept, and one lost in a failover is
+        // fetched again. A master without its replicas still serves read-through.
+        return (await withIndex(fills, indexRefsOf(entries), { replicated: false })).map((stored) => stored === 1);
       });
     },
 
