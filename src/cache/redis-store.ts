@@ -154,7 +154,8 @@ export function createRedisStore({
 
   return {
     async getMany(keys) {
-      const groups = router.groups(keys);
+      // The hot path: one server needs no grouping, and one slot on a cluster none either.
+      const groups = router.cluster ? router.groups(keys) : [];
       if (groups.length <= 1) return keys.length === 0 ? [] : read(() => redis.mget(...keys));
       // A cluster: one MGET per hash slot, in one pipeline per master.
       return read(async () => {
