@@ -232,6 +232,36 @@ describe.each(harnesses)('the %s store', (_name, makeHarness) => {
     expect(performance.now() - bounded).toBeGreaterThanOrEqual(140);
   });
 
+  it("tells a listener that asks of the store's own changes, in order, and one that does not only of other processes'", async () => {
+    const own: Change[] = [];
+    const others: Change[] = [];
+    store().onChange((change) => own.push(change), { own: true });
+    store().onChange((change) => others.push(change));
+    // Redis: listening subscribes, which takes a moment (on a cluster, a connection of its own).
+    for (const deadline = Date.now() + 5000; own.length === 0 && Date.now() < deadline; ) {
+      await store().set('{o}:probe', 'P', 60_000);
+      await sleep(20);
+    }
+    own.length = 0;
+    await store().set('{o}:a', 'A', 60_000);
+    await store().upsertSeries(series('{o}:s', [1]));
+    await store().appendLog(log('{o}:t', [{ score: 1 }]));
+    await store().delete(['{o}:a']);
+    await store().deleteByPrefix('{o}:');
+    const mine = () => own.filter((change) => ('key' in change ? change.key !== '{o}:probe' : change.prefix.startsWith('{o}')));
+    for (const deadline = Date.now() + 5000; !mine().some((change) => 'prefix' in change) && Date.now() < deadline; ) await sleep(10);
+    // A walk of the keyspace may say so more than once (before and after it).
+    expect(mine().filter((change, i, all) => !('prefix' in change && 'prefix' in (all[i - 1] ?? {})))).toEqual([
+      { key: '{o}:a' },
+      { key: '{o}:s' },
+      { key: '{o}:s:latest' },
+      { key: '{o}:t' },
+      { key: '{o}:a' },
+      { prefix: '{o}:' },
+    ]);
+    expect(others).toEqual([]);
+  });
+
   describe('setMany', () => {
     it('stores every entry with its own TTL', async () => {
       await store().set('t:b', 'old', 60_000);

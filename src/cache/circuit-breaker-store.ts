@@ -82,7 +82,7 @@ export function createCircuitBreakerStore(
     lease: (leaseKeys, token, ttlMs) => guarded(() => inner.lease(leaseKeys, token, ttlMs)),
     fill: (entries, token) => guarded(() => inner.fill(entries, token)),
     awaitFill: (key, ms) => inner.awaitFill(key, ms),
-    onChange: (listener) => inner.onChange(listener),
+    onChange: (listener, options) => inner.onChange(listener, options),
     upsertSeries: (write) => guarded(() => inner.upsertSeries(write)),
     appendLog: (write) => guarded(() => inner.appendLog(write)),
     delete: (keys, index) => guarded(() => inner.delete(keys, index)),

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { CacheFullError } from './cache-full.js';
 import { heapBytesOf } from './heap-bytes.js';
-import type { CacheStore, IndexRef, SetEntry } from './store.js';
+import type { CacheStore, Change, IndexRef, SetEntry } from './store.js';
 import { DEFAULTS } from '../defaults.js';
 
 type Entry =
@@ -49,6 +49,11 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
   const waiting = new Map<string, Set<() => void>>();
   const announce = (key: string) => {
     for (const done of [...(waiting.get(key) ?? [])]) done();
+  };
+  // Listeners of this store's own changes (live subscriptions): told once a change is made.
+  const listeners: Array<(change: Change) => void> = [];
+  const changed = (change: Change) => {
+    for (const listener of listeners) listener(change);
   };
 
   function put(key: string, entry: Entry) {
@@ -105,6 +110,7 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
     for (const [key, entry] of writes) put(key, entry);
     for (const { leaseKey } of list) if (leaseKey !== undefined) entries.delete(leaseKey);
     reindex(list.flatMap(({ index }) => (index === undefined ? [] : [index])));
+    for (const { key } of list) changed({ key });
   }
 
   function wrongType(key: string): Error {
@@ -166,6 +172,7 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
         entries.delete(leaseKey);
         if (index !== undefined) reindex([index]);
         announce(key);
+        changed({ key });
         return true;
       });
     },
@@ -183,8 +190,10 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
       });
     },
 
-    // No other process shares this store: there is nobody else's change to hear of.
-    onChange() {},
+    // No other process shares this store: there is nobody else's change to hear of, only its own.
+    onChange(listener, { own = false } = {}) {
+      if (own) listeners.push(listener);
+    },
 
     async upsertSeries({ key, latestKey, members, ttlMs, maxMembers, lease, index }) {
       if (members.length === 0) return 0;
@@ -214,6 +223,8 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
       if (lease !== undefined) entries.delete(lease.key);
       if (index !== undefined) reindex([index]);
       if (lease !== undefined && 'token' in lease) announce(key);
+      changed({ key });
+      changed({ key: latestKey });
       return new Set(members.map((m) => m.score).filter((score) => series.has(score))).size;
     },
 
@@ -251,12 +262,14 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
       if (lease !== undefined) entries.delete(lease.key);
       if (index !== undefined) reindex([index]);
       if (lease !== undefined && 'token' in lease) announce(key);
+      changed({ key });
       return added.filter((member) => log.has(member)).length;
     },
 
     async delete(keys, index = []) {
       const existed = keys.map((key) => live(key) !== undefined && entries.delete(key));
       reindex(index);
+      for (const key of keys) changed({ key });
       return existed;
     },
 
@@ -280,6 +293,7 @@ export function createMemoryStore({ maxKeys = DEFAULTS.cache.memoryMaxKeys, maxB
         if (ref !== undefined) refs.push(ref);
       }
       reindex(refs);
+      changed({ prefix });
       return deleted;
     },
 

@@ -33,7 +33,7 @@ export function createMeteredStore(inner: CacheStore, observe: StoreCallObserver
     lease: (leaseKeys, token, ttlMs) => metered('lease', () => inner.lease(leaseKeys, token, ttlMs)),
     fill: (entries, token) => metered('fill', () => inner.fill(entries, token)),
     awaitFill: (key, ms) => inner.awaitFill(key, ms),
-    onChange: (listener) => inner.onChange(listener),
+    onChange: (listener, options) => inner.onChange(listener, options),
     upsertSeries: (write) => metered('upsertSeries', () => inner.upsertSeries(write)),
     appendLog: (write) => metered('appendLog', () => inner.appendLog(write)),
     delete: (keys, index) => metered('delete', () => inner.delete(keys, index)),

@@ -243,7 +243,7 @@ export function createRedisStore({
 
     awaitFill: (key, ms) => changes.wait(key, ms),
 
-    onChange: (listener) => changes.listen(listener),
+    onChange: (listener, { own = false } = {}) => changes.listen(listener, own),
 
     async upsertSeries({ key, latestKey, members, ttlMs, maxMembers, lease, index }) {
       if (members.length === 0) return 0;
@@ -371,7 +371,7 @@ function indexRefsOf(entries: ReadonlyArray<{ index?: IndexRef }>): IndexRef[] {
 /**
  * What the changes channel says, heard through one subscription on `subscriber` (made on first
  * use, and again once Redis is back if it could not be made): waiters for a fill of a key are
- * woken by any announced change of it, and listeners hear every change another origin announced.
+ * woken by any announced change of it, and listeners hear every change another origin announced (and, if they asked, this one's).
  * Pub/sub delivers at most once: once subscribed again after the subscriber's connection was lost
  * (by this store at the reconnection; on a cluster, by `subscribeOnCluster`), listeners are told
  * that anything may have changed (the prefix `''`).
@@ -379,20 +379,21 @@ function indexRefsOf(entries: ReadonlyArray<{ index?: IndexRef }>): IndexRef[] {
  */
 function listenForChanges(subscriber: RedisClient | undefined, channel: string, origin: string) {
   const waiting = new Map<string, Set<() => void>>();
-  const listeners: Array<(change: Change) => void> = [];
-  const tell = (change: Change) => {
-    for (const listener of listeners) listener(change);
+  const listeners: Array<{ listener: (change: Change) => void; own: boolean }> = [];
+  /** Tells the listeners of `change`; a change this store made, only those that hear their own. */
+  const tell = (change: Change, mine = false) => {
+    for (const { listener, own } of listeners) if (own || !mine) listener(change);
   };
   const hear = (message: string) => {
     const space = message.indexOf(' ');
     if (space === -1) return;
     const [sender, what] = [message.slice(0, space), message.slice(space + 1)];
     if (what.startsWith('*')) {
-      if (sender !== origin) tell({ prefix: what.slice(1) });
+      tell({ prefix: what.slice(1) }, sender === origin);
       return;
     }
     for (const done of [...(waiting.get(what) ?? [])]) done();
-    if (sender !== origin) tell({ key: what });
+    tell({ key: what }, sender === origin);
   };
   // Subscribed once asked to (by a listener or a waiter), and again at every reconnection.
   let wanted = false;
@@ -453,8 +454,8 @@ function listenForChanges(subscriber: RedisClient | undefined, channel: string, 
     });
   }
   return {
-    listen(listener: (change: Change) => void) {
-      listeners.push(listener);
+    listen(listener: (change: Change) => void, own: boolean) {
+      listeners.push({ listener, own });
       want();
     },
     close: () => onCluster?.close(),

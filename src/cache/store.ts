@@ -47,10 +47,13 @@ export interface CacheStore {
    * Calls `listener` with each change another process makes to the keys of this store (a key
    * written, filled or deleted, or every key under a prefix), as soon as it hears of it, so that
    * each process can drop what it keeps of them. After a lost connection, when changes may have
-   * been missed, it is called with the prefix `''` (everything). Never called for this store's
-   * own changes; the in-memory store, which belongs to one process, never calls it.
+   * been missed, it is called with the prefix `''` (everything).
+   *
+   * With `own`, it hears this store's own changes too, in the order the store heard them among the
+   * others': what live subscriptions need, to push every change wherever it was made. Without it,
+   * the in-memory store, which belongs to one process, never calls it.
    */
-  onChange(listener: (change: Change) => void): void;
+  onChange(listener: (change: Change) => void, options?: { own?: boolean }): void;
 
   /**
    * Upserts members into a sorted series by score (one member per score, the last one given
