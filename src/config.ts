@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseRedisTopology, type RedisTopology } from './cache/redis-topology.js';
 import type { TtlPolicy } from './cache/ttl-policy.js';
 import { TIMEFRAMES, type Timeframe } from './cache/market-types.js';
@@ -58,6 +60,16 @@ export interface Config {
   readonly sources: Readonly<SourcesConfig>;
   /** Seconds past its TTL a value of each kind may be served, marked stale. */
   readonly graceSeconds: Readonly<TtlPolicy>;
+  /** Limits of live updates (subscriptions). */
+  readonly live: Readonly<LiveConfig>;
+  /** The built dashboard, served under `/dashboard` when set (DASHBOARD_DIR). */
+  readonly dashboardDir: string | undefined;
+}
+
+export interface LiveConfig {
+  maxSubscriptions: number;
+  maxSubscribedSymbols: number;
+  maxSubscriptionsPerConnection: number;
 }
 
 export interface SourcesConfig {
@@ -168,6 +180,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const value = read(variable);
     if (value !== undefined && !/^https?:\/\/[^\s]+$/.test(value)) fail(variable, 'an http:// or https:// URL', value.replace(/\/\/[^@/]*@/, '//***@'));
     return value;
+  };
+  const directory = (variable: string) => {
+    const value = read(variable);
+    if (value !== undefined && !statSync(value, { throwIfNoEntry: false })?.isDirectory()) fail(variable, 'a directory', value);
+    return value === undefined ? undefined : resolve(value);
   };
   const exchangeId = read('EXCHANGE_ID');
   if (exchangeId !== undefined && !/^[a-z0-9]{2,32}$/.test(exchangeId)) fail('EXCHANGE_ID', 'a ccxt exchange id such as binance, bybit or okx', exchangeId);
@@ -290,6 +307,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       orderBook: grace('GRACE_ORDER_BOOK_SECONDS', DEFAULTS.graceSeconds.orderBook),
       trades: grace('GRACE_TRADES_SECONDS', DEFAULTS.graceSeconds.trades),
     }),
+    live: Object.freeze({
+      maxSubscriptions: integer('MAX_SUBSCRIPTIONS', DEFAULTS.live.maxSubscriptions, 0, 1_000_000),
+      maxSubscribedSymbols: integer('MAX_SUBSCRIBED_SYMBOLS', DEFAULTS.live.maxSubscribedSymbols, 1, 100_000_000),
+      maxSubscriptionsPerConnection: integer('MAX_SUBSCRIPTIONS_PER_CONNECTION', DEFAULTS.live.maxSubscriptionsPerConnection, 1, 100_000),
+    }),
+    dashboardDir: directory('DASHBOARD_DIR'),
   });
 }
 

@@ -127,6 +127,25 @@ export const DEFAULTS = Object.freeze({
     /** Documents the nesting check has already measured. */
     nestingBytes: 8 * 1024 * 1024,
   }),
+  /** Live updates: subscriptions over SSE and WebSocket (src/live, src/edge/websocket.ts). */
+  live: Object.freeze({
+    /** Subscriptions one gateway instance serves at once (`MAX_SUBSCRIPTIONS`). */
+    maxSubscriptions: 10_000,
+    /** Symbols all subscriptions of one instance follow, one per symbol per subscription (`MAX_SUBSCRIBED_SYMBOLS`). */
+    maxSubscribedSymbols: 100_000,
+    /** Subscriptions one WebSocket connection holds at once (`MAX_SUBSCRIPTIONS_PER_CONNECTION`). */
+    maxSubscriptionsPerConnection: 100,
+    /** Unsent messages a subscription keeps at most: past it, the oldest goes (point kinds keep one per symbol anyway). */
+    maxPending: 100,
+    /** Newest bars of a series read again after each change of it. */
+    barsWindow: 32,
+    /** Newest trades of a log read again after each change of it. */
+    tradesWindow: 100,
+    /** How long after a failed read (Redis unavailable) changed keys are read again. */
+    retryMs: 1000,
+    /** How long a WebSocket may stay open without saying `connection_init`. */
+    connectionInitWaitMs: 3000,
+  }),
   process: Object.freeze({
     logLevel: 'info',
     maxHeapMb: 512,

@@ -10,7 +10,8 @@ export type ErrorCode =
   | 'OPERATION_TOO_COMPLEX'
   | 'PAYLOAD_TOO_LARGE'
   | 'RESPONSE_TOO_LARGE'
-  | 'CSRF_HEADER_MISSING';
+  | 'CSRF_HEADER_MISSING'
+  | 'TOO_MANY_SUBSCRIPTIONS';
 
 /** `${argument}: expected ${expected}, received ${received}`, with code `BAD_USER_INPUT`. */
 export function badUserInput(argument: string, expected: string, received: unknown) {

@@ -34,6 +34,8 @@ import { useMetrics } from './edge/use-metrics.js';
 import type { RedisInfo } from './cache/redis-info.js';
 import { createCacheStats } from './metrics/cache-stats.js';
 import { createMetrics, type Metrics, type ReadResult } from './metrics/metrics.js';
+import { createLiveHub } from './live/live-hub.js';
+import { createLiveUpdates } from './live/live-updates.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -93,6 +95,10 @@ export function createGateway({ config, store, logger, isReady = () => true, met
       : undefined;
   const warm = filler?.bars && ((symbols: readonly string[], timeframes: readonly Timeframe[]) =>
     warmCache({ store, keys, filler, barsLimit: DEFAULTS.fields.warmBars, logger }, symbols, timeframes));
+  // Every change this process or any other makes reaches its subscriptions through the store.
+  const hub = createLiveHub({ store, logger });
+  const live = createLiveUpdates({ hub, logger, ...config.live });
+  metrics.watchLive(live.stats);
   const deps = {
     filler,
     warm,
@@ -110,6 +116,7 @@ export function createGateway({ config, store, logger, isReady = () => true, met
       if (kind !== undefined) metrics.read(kind, result);
     },
     stats: createCacheStats({ store, keys, metrics, redisInfo }),
+    live,
   };
 
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
@@ -144,8 +151,16 @@ export function createGateway({ config, store, logger, isReady = () => true, met
       readPlans !== undefined && useReadPlans(readPlans),
     ],
   });
-  // The warm-up, for main.ts to run at start-up as `warmCache` does.
-  return Object.assign(yoga, { warm });
+  // The warm-up, for main.ts to run at start-up as `warmCache` does; `live`, to end every
+  // subscription at shutdown (an open stream would hold its connection until the grace ends).
+  return Object.assign(yoga, {
+    warm,
+    live,
+    close() {
+      live.close();
+      hub.close();
+    },
+  });
 }
 
 export type Gateway = ReturnType<typeof createGateway>;

@@ -82,6 +82,8 @@ export async function start(config: Config, { handleSignals = true, logger = cre
   }
   const shutdown = async (reason: string) => {
     logger.info({ reason }, 'shutting down');
+    // Subscriptions end first: their streams complete, and their connections close with them.
+    gateway.close();
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), DEFAULTS.http.shutdownGraceMs).unref();
     await new Promise((resolve) => server.close(resolve));

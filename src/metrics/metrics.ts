@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CircuitState } from '../cache/circuit-breaker-store.js';
 import { CACHE_KINDS, type CacheKind } from '../cache/market-types.js';
+import { LIVE_FIELDS, type LiveStats } from '../live/live-updates.js';
 
 /** What a cache read answered for one key (or range): see src/read/loaders.ts. */
 export const READ_RESULTS = ['hit', 'miss', 'stale', 'negative', 'error'] as const;
@@ -112,6 +113,34 @@ export function createMetrics() {
     },
   });
 
+  let live: (() => LiveStats) | undefined;
+  new Gauge({
+    name: 'mdc_live_subscribers',
+    help: 'Subscriptions this gateway serves now (over SSE and WebSocket), by subscription field.',
+    labelNames: ['field'] as const,
+    registers,
+    collect() {
+      if (live === undefined) return;
+      const { subscribers } = live();
+      for (const field of LIVE_FIELDS) this.set({ field }, subscribers[field]);
+    },
+  });
+  new Counter({
+    name: 'mdc_live_messages_total',
+    help: 'Live update messages by subscription field and outcome: sent to the transport, or dropped (a newer value replaced it before a slow client took it, or the subscription ended first).',
+    labelNames: ['field', 'outcome'] as const,
+    registers,
+    collect() {
+      if (live === undefined) return;
+      this.reset();
+      const { sent, dropped } = live();
+      for (const field of LIVE_FIELDS) {
+        this.inc({ field, outcome: 'sent' }, sent[field]);
+        this.inc({ field, outcome: 'dropped' }, dropped[field]);
+      }
+    },
+  });
+
   const exposed = Registry.merge([register, processMetrics()]);
   return {
     contentType: exposed.contentType,
@@ -140,6 +169,10 @@ export function createMetrics() {
     /** Reports the circuit breaker's state, read at each scrape. */
     watchCircuit(state: () => CircuitState) {
       circuitState = state;
+    },
+    /** Reports live updates' subscribers and messages, read at each scrape. */
+    watchLive(stats: () => LiveStats) {
+      live = stats;
     },
     /** Reports the stale tier's size, read at each scrape. */
     watchStaleTier(stats: () => { bytes: number; entries: number }) {

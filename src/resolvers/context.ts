@@ -7,6 +7,7 @@ import type { StaleTier } from '../cache/stale-tier.js';
 import type { CacheStore } from '../cache/store.js';
 import { authenticate, type AuthState, type Tokens } from './auth.js';
 import type { Filler } from '../read/fill/filler.js';
+import type { LiveUpdates } from '../live/live-updates.js';
 import type { Analyze } from '../read/fill/analyze.js';
 import type { WarmResult } from '../read/fill/warm.js';
 import { createLoaders, type CountRead, type Loaders } from '../read/loaders.js';
@@ -33,6 +34,10 @@ export interface GatewayContext {
   warm?: Warm;
   /** What `cacheStats` reports: this gateway's reads, keys per kind, Redis's own figures. */
   stats: CacheStats;
+  /** The subscription fields' streams (src/live). */
+  live: LiveUpdates;
+  /** Aborts when the client goes away: a subscription over SSE ends with it. */
+  signal?: AbortSignal;
 }
 
 export interface ContextDeps extends Tokens {
@@ -49,6 +54,7 @@ export interface ContextDeps extends Tokens {
   /** Counts what the cache answered to each read (see metrics.ts). */
   countRead?: CountRead;
   stats: CacheStats;
+  live: LiveUpdates;
 }
 
 /** Builds the context of one request: its credentials and its own, fresh loaders. */
@@ -63,5 +69,7 @@ export function createContext(request: Request, deps: ContextDeps): GatewayConte
     analyze: deps.analyze,
     warm: deps.warm,
     stats: deps.stats,
+    live: deps.live,
+    signal: request.signal,
   };
 }

@@ -4,6 +4,7 @@ import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { barResolvers } from '../resolvers/bar.js';
 import { builder } from './builder.js';
 import { InvalidationResult } from './invalidation.js';
+import { eachValue, liveResolvers } from '../resolvers/live.js';
 
 const BarType = builder.objectRef<Output<Bar> & { stale?: boolean }>('Bar').implement({
   description: 'One OHLCV candle of a symbol at a timeframe.',
@@ -58,6 +59,20 @@ builder.queryFields((t) => ({
       timeframe: t.arg({ type: 'Timeframe', required: true }),
     },
     resolve: barResolvers.latestBar,
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  bars: t.field({
+    type: BarType,
+    description:
+      "The series' newest bar now, then the open candle as it changes, then each new one. Older bars written later are not sent: read history with the `bars` query.",
+    args: {
+      symbol: t.arg({ type: 'MarketSymbol', required: true }),
+      timeframe: t.arg({ type: 'Timeframe', required: true }),
+    },
+    subscribe: liveResolvers.bars,
+    resolve: eachValue,
   }),
 }));
 

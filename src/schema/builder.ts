@@ -41,3 +41,4 @@ builder.addScalarType('Timeframe', TimeframeScalar);
 
 builder.queryType({});
 builder.mutationType({});
+builder.subscriptionType({});

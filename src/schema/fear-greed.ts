@@ -5,6 +5,7 @@ import { fearGreedResolvers } from '../resolvers/fear-greed.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
+import { eachValue, liveResolvers } from '../resolvers/live.js';
 
 const FearGreedType = builder.objectRef<Output<Stamped<FearGreed>>>('FearGreed').implement({
   description: 'The crypto Fear & Greed index: 0 (extreme fear) to 100 (extreme greed).',
@@ -30,6 +31,15 @@ builder.queryFields((t) => ({
     type: FearGreedType,
     nullable: true,
     resolve: fearGreedResolvers.fearGreed,
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  fearGreed: t.field({
+    type: FearGreedType,
+    description: 'The cached Fear & Greed index now, then each change.',
+    subscribe: liveResolvers.fearGreed,
+    resolve: eachValue,
   }),
 }));
 

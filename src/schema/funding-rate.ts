@@ -5,6 +5,7 @@ import { fundingRateResolvers } from '../resolvers/funding-rate.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
+import { eachValue, liveResolvers } from '../resolvers/live.js';
 
 const FundingRateType = builder.objectRef<Output<Stamped<FundingRate>>>('FundingRate').implement({
   description: "A perpetual swap's current funding rate.",
@@ -33,6 +34,16 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { symbol: t.arg({ type: 'MarketSymbol', required: true }) },
     resolve: fundingRateResolvers.fundingRate,
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  fundingRates: t.field({
+    type: FundingRateType,
+    description: 'The cached funding rate of each symbol (1-500) now, then each change, the newest only per symbol.',
+    args: { symbols: t.arg({ type: ['MarketSymbol'], required: true }) },
+    subscribe: liveResolvers.fundingRates,
+    resolve: eachValue,
   }),
 }));
 

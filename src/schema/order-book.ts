@@ -6,6 +6,7 @@ import { orderBookResolvers } from '../resolvers/order-book.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
+import { eachValue, liveResolvers } from '../resolvers/live.js';
 
 const OrderBookLevelType = builder.objectRef<OrderBookLevel>('OrderBookLevel').implement({
   description: 'One price level of a book side.',
@@ -56,6 +57,19 @@ builder.queryFields((t) => ({
       depth: t.arg.int({ defaultValue: orderBookDepth }),
     },
     resolve: orderBookResolvers.orderBook,
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  orderBook: t.field({
+    type: OrderBookType,
+    description: `The cached book now, then each change, the newest only, its best \`depth\` levels a side (1-${maxOrderBookDepth}).`,
+    args: {
+      symbol: t.arg({ type: 'MarketSymbol', required: true }),
+      depth: t.arg.int({ defaultValue: orderBookDepth }),
+    },
+    subscribe: liveResolvers.orderBook,
+    resolve: eachValue,
   }),
 }));
 

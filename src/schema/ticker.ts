@@ -5,6 +5,7 @@ import { tickerResolvers } from '../resolvers/ticker.js';
 import { builder } from './builder.js';
 import { Cached } from './cached.js';
 import { InvalidationResult } from './invalidation.js';
+import { eachValue, liveResolvers } from '../resolvers/live.js';
 
 const TickerType = builder.objectRef<Output<Stamped<Ticker>>>('Ticker').implement({
   description: "A symbol's last price and 24-hour statistics.",
@@ -50,6 +51,17 @@ builder.queryFields((t) => ({
     description: 'One entry per requested symbol (at most 500), in order; null where nothing is cached.',
     args: { symbols: t.arg({ type: ['MarketSymbol'], required: true }) },
     resolve: tickerResolvers.tickers,
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  tickers: t.field({
+    type: TickerType,
+    description:
+      'The cached ticker of each symbol (1-500) now, then each change, the newest only per symbol: a slow client skips to the present. From whichever gateway instance the write went through.',
+    args: { symbols: t.arg({ type: ['MarketSymbol'], required: true }) },
+    subscribe: liveResolvers.tickers,
+    resolve: eachValue,
   }),
 }));
 

@@ -4,6 +4,7 @@ import { adminOnly, writerOnly } from '../resolvers/auth.js';
 import { tradeResolvers } from '../resolvers/trade.js';
 import { builder } from './builder.js';
 import { InvalidationResult } from './invalidation.js';
+import { eachValue, liveResolvers } from '../resolvers/live.js';
 
 const TradeSideEnum = builder.enumType('TradeSide', {
   description: "The taker's side.",
@@ -49,6 +50,16 @@ builder.queryFields((t) => ({
       since: t.arg({ type: 'DateTime' }),
     },
     resolve: tradeResolvers.trades,
+  }),
+}));
+
+builder.subscriptionFields((t) => ({
+  trades: t.field({
+    type: TradeType,
+    description: `The symbol's newest trade now, then each new trade, oldest first (at most the newest ${DEFAULTS.live.tradesWindow} of one write).`,
+    args: { symbol: t.arg({ type: 'MarketSymbol', required: true }) },
+    subscribe: liveResolvers.trades,
+    resolve: eachValue,
   }),
 }));
 
