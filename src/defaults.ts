@@ -145,6 +145,10 @@ export const DEFAULTS = Object.freeze({
     retryMs: 1000,
     /** How long a WebSocket may stay open without saying `connection_init`. */
     connectionInitWaitMs: 3000,
+    /** How often a WebSocket is pinged; one that has not answered the last ping by the next is terminated. */
+    pingIntervalMs: 12_000,
+    /** Bytes written to a WebSocket but not yet sent past which it is closed (a client that does not read). */
+    maxSocketBufferBytes: 8 * 1024 * 1024,
   }),
   process: Object.freeze({
     logLevel: 'info',

@@ -11,6 +11,7 @@ import { createLogger } from './logger.js';
 import { createRedisClient, type RedisClient } from './cache/redis-client.js';
 import { createGateway } from './gateway.js';
 import { useLingeringClose } from './edge/lingering-close.js';
+import { serveWebSockets } from './edge/websocket.js';
 import { DEFAULTS } from './defaults.js';
 import { createMeteredStore } from './cache/metered-store.js';
 import { createRedisInfoReader, memoryPolicyProblem, type RedisInfo } from './cache/redis-info.js';
@@ -65,6 +66,16 @@ export async function start(config: Config, { handleSignals = true, logger = cre
     },
     gateway,
   );
+  // Subscriptions over WebSocket, on the same path and server.
+  const webSockets = serveWebSockets({
+    server,
+    gateway,
+    logger,
+    corsOrigins: config.corsOrigins,
+    maxMessageBytes: config.maxBodyBytes,
+    maxVariablesBytes: config.maxVariablesBytes,
+    maxSubscriptions: config.live.maxSubscriptionsPerConnection,
+  });
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   // Past this many open connections, new ones are closed at once: the process keeps its file
   // descriptors and its memory for the connections it serves.
@@ -84,6 +95,7 @@ export async function start(config: Config, { handleSignals = true, logger = cre
     logger.info({ reason }, 'shutting down');
     // Subscriptions end first: their streams complete, and their connections close with them.
     gateway.close();
+    webSockets.close();
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), DEFAULTS.http.shutdownGraceMs).unref();
     await new Promise((resolve) => server.close(resolve));

@@ -1,3 +1,4 @@
+import type { GraphQLError } from 'graphql';
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
 import type { ErrorCode } from '../errors.js';
 import { DEFAULTS } from '../defaults.js';
@@ -24,28 +25,28 @@ export interface VariablesLimitOptions {
 export function useVariablesLimit({ maxBytes = DEFAULTS.limits.variablesBytes }: VariablesLimitOptions = {}): Plugin {
   return {
     onParams({ params, setResult }) {
-      if (params.variables == null) return;
-      let json: string;
-      try {
-        json = JSON.stringify(params.variables) ?? '';
-      } catch {
-        setResult({ errors: [tooLarge(maxBytes, 'a value nested too deeply to serialise')] });
-        return;
-      }
-      const bytes = Buffer.byteLength(json);
-      if (bytes > maxBytes) {
-        setResult({ errors: [tooLarge(maxBytes, `${bytes} bytes`)] });
-        return;
-      }
-      // JSON.stringify writes a lone surrogate, and only a lone one, as a `\ud8xx`-`\udfxx`
-      // escape: one scan of the text it already made, and a walk for the path only when it finds one.
-      if (!ESCAPED_SURROGATE.test(json)) return;
-      const broken = loneSurrogateIn(params.variables, 'variables');
-      if (broken !== undefined) {
-        setResult({ errors: [badVariable(broken, 'text without lone surrogates (valid UTF-16)', 'a lone surrogate')] });
-      }
+      const problem = variablesProblem(params.variables, maxBytes);
+      if (problem !== undefined) setResult({ errors: [problem] });
     },
   };
+}
+
+/** What is wrong with `variables` (see `useVariablesLimit`), for a transport that has no yoga params (WebSocket). */
+export function variablesProblem(variables: unknown, maxBytes: number): GraphQLError | undefined {
+  if (variables == null) return undefined;
+  let json: string;
+  try {
+    json = JSON.stringify(variables) ?? '';
+  } catch {
+    return tooLarge(maxBytes, 'a value nested too deeply to serialise');
+  }
+  const bytes = Buffer.byteLength(json);
+  if (bytes > maxBytes) return tooLarge(maxBytes, `${bytes} bytes`);
+  // JSON.stringify writes a lone surrogate, and only a lone one, as a `\ud8xx`-`\udfxx`
+  // escape: one scan of the text it already made, and a walk for the path only when it finds one.
+  if (!ESCAPED_SURROGATE.test(json)) return undefined;
+  const broken = loneSurrogateIn(variables, 'variables');
+  return broken === undefined ? undefined : badVariable(broken, 'text without lone surrogates (valid UTF-16)', 'a lone surrogate');
 }
 
 const LONE_SURROGATE = /\p{Surrogate}/u;
