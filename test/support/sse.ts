@@ -1,0 +1,107 @@
+/**
+ * A subscription over Server-Sent Events as a client reads it (yoga's distinct-connections mode:
+ * a POST with `Accept: text/event-stream`, then `next` events, then `complete`), through any
+ * `fetch`: a gateway's in-process one or Node's over a socket.
+ */
+export interface SseSubscription<T = any> {
+  /** Every `next` payload received so far (`{ data }` or `{ errors }`), in order. */
+  readonly received: T[];
+  /** Resolves once `count` payloads in all have been received; rejects after `timeoutMs`. */
+  until(count: number, timeoutMs?: number): Promise<T[]>;
+  /** Stops reading: what the server sends meanwhile waits for it, as for a slow client. */
+  pause(): void;
+  resume(): void;
+  /** Resolves when the server completes the stream. */
+  readonly completed: Promise<void>;
+  /** Leaves, as a client closing the page does. */
+  close(): Promise<void>;
+}
+
+type Fetch = (url: string, init: RequestInit) => Promise<Response>;
+
+export async function subscribeSse<T = any>(fetchFn: Fetch, url: string, query: string, variables?: Record<string, unknown>): Promise<SseSubscription<T>> {
+  const controller = new AbortController();
+  const response = await fetchFn(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ query, variables }),
+    signal: controller.signal,
+  });
+  if (!response.headers.get('content-type')?.startsWith('text/event-stream')) {
+    throw new Error(`expected an event stream, received HTTP ${response.status}: ${await response.text()}`);
+  }
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  const received: T[] = [];
+  const waiters = new Set<() => void>();
+  let buffer = '';
+  let paused = false;
+  let resumed: (() => void) | undefined;
+  let complete!: () => void;
+  const completed = new Promise<void>((resolve) => (complete = resolve));
+
+  const take = (event: string) => {
+    const lines = event.split('\n');
+    const type = lines.find((line) => line.startsWith('event:'))?.slice(6).trim();
+    const data = lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n');
+    if (type === 'next') {
+      received.push(JSON.parse(data) as T);
+      for (const wake of [...waiters]) wake();
+    } else if (type === 'complete') {
+      complete();
+    }
+  };
+  void (async () => {
+    try {
+      for (;;) {
+        if (paused) await new Promise<void>((resolve) => (resumed = resolve));
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+          take(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+        }
+      }
+    } catch {
+      // closed by the test
+    } finally {
+      complete();
+      for (const wake of [...waiters]) wake();
+    }
+  })();
+
+  return {
+    received,
+    completed,
+    until(count, timeoutMs = 5000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (received.length < count) return;
+          done();
+          resolve(received.slice(0, count));
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`expected ${count} messages within ${timeoutMs} ms, received ${received.length}: ${JSON.stringify(received)}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    pause: () => void (paused = true),
+    resume() {
+      paused = false;
+      resumed?.();
+      resumed = undefined;
+    },
+    async close() {
+      controller.abort();
+      await reader.cancel().catch(() => {});
+    },
+  };
+}
