@@ -25,6 +25,7 @@ import { useNestingLimit } from './edge/use-nesting-limit.js';
 import { useOperationLimits } from './edge/use-operation-limits.js';
 import { useVariablesLimit } from './edge/use-variables-limit.js';
 import { useReadiness } from './edge/use-readiness.js';
+import { useDashboard } from './edge/use-dashboard.js';
 import { useReadPlans } from './read/use-read-plans.js';
 import { useReadCost } from './edge/use-read-cost.js';
 import { useFiniteNumbers } from './edge/use-finite-numbers.js';
@@ -51,8 +52,10 @@ export interface GatewayDeps {
 
 /**
  * Builds the gateway: a yoga server answering `/graphql` (GraphiQL on GET from a browser),
- * `/health`, `/ready` and `/metrics`. It does not listen and reads no environment; `src/main.ts` does both. It does not
- * own `store` either: closing it is the caller's business.
+ * `/health`, `/ready`, `/metrics` and, with `DASHBOARD_DIR`, the dashboard under `/dashboard/`.
+ * It does not listen and reads no environment; `src/main.ts` does both (and serves subscriptions
+ * over WebSocket, on the same server). It does not own `store` either: closing it is the caller's
+ * business.
  */
 export function createGateway({ config, store, logger, isReady = () => true, metrics = createMetrics(), redisInfo }: GatewayDeps) {
   const keys = createKeyLayout(config);
@@ -138,6 +141,7 @@ export function createGateway({ config, store, logger, isReady = () => true, met
       // First: it times each request from its arrival, and serves /metrics before any other check.
       useMetrics(metrics, { token: config.metricsToken }),
       useReadiness(isReady),
+      config.dashboardDir !== undefined && useDashboard({ dir: config.dashboardDir }),
       useBodyLimit({ maxBytes: config.maxBodyBytes }),
       useCsrfPrevention(),
       useVariablesLimit({ maxBytes: config.maxVariablesBytes }),
