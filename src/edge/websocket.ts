@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { getOperationAST, type DocumentNode, type ExecutionArgs, type GraphQLError } from 'graphql';
+import { getOperationAST, GraphQLError, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { CloseCode, makeServer, type SubscribePayload } from 'graphql-ws';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -77,14 +77,16 @@ export function serveWebSockets({ server, gateway, logger, corsOrigins, maxMessa
       if (tooLarge !== undefined) return [tooLarge];
       const request = new Request(new URL(endpoint, 'http://gateway'));
       const { schema, execute, subscribe, contextFactory, parse, validate } = gateway.getEnveloped({ request, params: payload });
+      // The limits' rules throw their rejection (see use-operation-limits.ts), in parsing or validation.
       let document: DocumentNode;
       try {
         document = parse(payload.query);
+        const errors = validate(schema, document);
+        if (errors.length > 0) return errors;
       } catch (error) {
-        return [error as GraphQLError];
+        if (error instanceof GraphQLError) return [error];
+        throw error;
       }
-      const errors = validate(schema, document);
-      if (errors.length > 0) return errors;
       const operation = getOperationAST(document, payload.operationName)?.operation;
       if (operation !== 'subscription') {
         return [badUserInput('operation', 'a subscription over WebSocket (queries and mutations go over HTTP)', operation ?? 'none')];
