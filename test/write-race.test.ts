@@ -1,4 +1,7 @@
 import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { createRedisClient } from '../src/cache/redis-client.js';
+import { createRedisStore } from '../src/cache/redis-store.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -367,4 +370,44 @@ describe('writes racing a kill of a Redis that logs every write to disk (appendf
     expect(found).toEqual([]);
     expect(count(outcomes, 'acknowledged', down.to + 300)).toBeGreaterThan(0);
   });
+});
+
+describe("a write's deadline, with Redis's clock first measured through a slow network", () => {
+  let redis: RedisServer;
+  let proxy: TcpProxy;
+  afterAll(async () => {
+    await proxy?.close();
+    await redis?.stop();
+  });
+
+  // The deadline is in Redis's clock, from an offset measured with TIME. Measured once, from a
+  // round trip whose request was held up (a busy machine at start-up), the offset comes out late
+  // by half that round trip, and so does every deadline: a write the gateway has given up on
+  // could still run in Redis and land.
+  it('never lets a write the gateway reported failed land, however slow the first TIME was', async () => {
+    redis = await startRedisServer();
+    proxy = await startTcpProxy(redis.port);
+    const logger = pino({ level: 'silent' });
+    const client = createRedisClient({ kind: 'standalone', url: proxy.url }, logger);
+    try {
+      // Requests take 600 ms to reach Redis while the client connects and first reads the clock.
+      proxy.setLatency(600, 'upstream');
+      // Made before the connection is ready, as the gateway makes it.
+      const store = createRedisStore({ redis: client, readTimeoutMs: 5000, writeTimeoutMs: WRITE_TIMEOUT_MS });
+      await new Promise((resolve) => client.once('ready', resolve));
+      await sleep(50);
+      proxy.setLatency(0);
+      // The first TIME's answer, and any others, are in by now.
+      await sleep(2500);
+      // A write that reaches Redis 650 ms after it was sent: past its 500 ms deadline, and past
+      // the moment the store stops waiting for it (500 ms and 100 for the reply).
+      proxy.setLatency(650, 'upstream');
+      await expect(store.set('late', 'landed', 60_000)).rejects.toThrow(/within 500 ms|after its deadline/);
+      await sleep(900);
+      proxy.restore();
+      expect(await redis.client().get('late')).toBeNull();
+    } finally {
+      client.disconnect();
+    }
+  }, HOOK_TIMEOUT_MS);
 });
