@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // These measure latency under load against a frozen, killed or slowed Redis (or a master killed in
 // a cluster or under Sentinel), attack the gateway, or measure its heap: they get the machine to
 // themselves, one file at a time, after everything else has finished.
-const FAULT_TESTS = ['test/faults.test.ts', 'test/write-race.test.ts', 'test/attacks.test.ts', 'test/memory-bounds.test.ts', 'test/failover.test.ts'];
+const FAULT_TESTS = ['test/faults.test.ts', 'test/write-race.test.ts', 'test/attacks.test.ts', 'test/memory-bounds.test.ts', 'test/failover.test.ts', 'test/live-fanout.test.ts'];
 
 export default defineConfig({
   // Vite would load graphql's ESM build for our imports while Pothos and yoga require its
