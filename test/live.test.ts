@@ -246,6 +246,21 @@ describe('a slow subscriber', () => {
   });
 });
 
+describe('writes faster than the gateway reads them', () => {
+  it('reach subscribers as the newest value, and are counted as coalesced changes', async () => {
+    const gateway = testGateway(createMemoryStore());
+    const tickers = await subscribe(gateway, TICKERS, { symbols: ['FAST/USDT'] });
+    // In-process, these writes are all promise jobs: the hub reads once they are done.
+    await Promise.all(Array.from({ length: 50 }, (_, i) => written(gateway, PUT_TICKER, { symbol: 'FAST/USDT', last: i + 1 })));
+    await tickers.until(1);
+    await quiet(tickers, 100);
+    expect(data(tickers)).toEqual([{ tickers: { symbol: 'FAST/USDT', last: 50, stale: false } }]);
+    const metrics = await (await gateway.fetch('http://gateway.test/metrics')).text();
+    const changes = (outcome: string) => Number(new RegExp(`mdc_live_changes_total\\{outcome="${outcome}"\\} (\\d+)`).exec(metrics)?.[1]);
+    expect({ read: changes('read'), coalesced: changes('coalesced') }).toEqual({ read: 1, coalesced: 49 });
+  });
+});
+
 describe('limits', () => {
   const store = (): CacheStore => createMemoryStore();
 

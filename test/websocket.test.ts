@@ -1,4 +1,5 @@
-import { createClient, type Client, type ExecutionResult } from 'graphql-ws';
+import type { FormattedExecutionResult } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WRITER_TOKEN } from './support/gateway.js';
@@ -39,7 +40,7 @@ function client(): Client {
 
 /** A subscription's results as they come, and a way to stop it. */
 function follow(on: Client, query: string, variables?: Record<string, unknown>) {
-  const results: ExecutionResult[] = [];
+  const results: Array<FormattedExecutionResult<Record<string, unknown>, unknown>> = [];
   let failure: unknown;
   let completed = false;
   const stop = on.subscribe(

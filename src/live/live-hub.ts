@@ -55,9 +55,14 @@ export function createLiveHub({ store, logger, retryMs = DEFAULTS.live.retryMs }
   let scheduled = false;
   let retry: NodeJS.Timeout | undefined;
   let closed = false;
+  // Changes of followed keys: each read again, or merged into a read already due (a client then
+  // sees the newest value only, as for a slow client; under load, most are merged).
+  const changes = { read: 0, coalesced: 0 };
 
   const mark = (key: string, resend: boolean) => {
-    changed.set(key, resend || changed.get(key) === true);
+    const due = changed.get(key);
+    if (due !== undefined) changes.coalesced += 1;
+    changed.set(key, resend || due === true);
     schedule();
   };
   const schedule = () => {
@@ -96,11 +101,16 @@ export function createLiveHub({ store, logger, retryMs = DEFAULTS.live.retryMs }
         inChunks(points, (keys) => store.getMany(keys)),
         inChunks(ranges, (keys) => store.rangeMany(keys.map((key) => watched.get(key)!.range!))),
       ]);
+      changes.read += points.length + ranges.length;
       points.forEach((key, i) => deliver(key, values[i]!, batch.get(key)!));
       ranges.forEach((key, i) => deliver(key, members[i] ?? null, batch.get(key)!));
     } catch (error) {
       // Read again later, with whatever changed meanwhile.
-      for (const [key, resend] of batch) if (watched.has(key)) changed.set(key, resend || changed.get(key) === true);
+      for (const [key, resend] of batch) {
+        if (!watched.has(key)) continue;
+        if (changed.has(key)) changes.coalesced += 1;
+        changed.set(key, resend || changed.get(key) === true);
+      }
       if (!(error instanceof CacheUnavailableError)) logger.error({ err: error }, 'live updates: could not read changed keys');
       if (!closed) {
         retry = setTimeout(() => {
@@ -145,6 +155,8 @@ export function createLiveHub({ store, logger, retryMs = DEFAULTS.live.retryMs }
     get keys() {
       return watched.size;
     },
+    /** Changes of followed keys since start: read again, or merged into a read already due. */
+    changes: () => changes,
     close() {
       closed = true;
       clearTimeout(retry);

@@ -32,6 +32,8 @@ export interface LiveStats {
   subscribers: Record<LiveField, number>;
   sent: Record<LiveField, number>;
   dropped: Record<LiveField, number>;
+  /** Changes of followed keys: read again, or merged into a read already due (see live-hub.ts). */
+  changes: { read: number; coalesced: number };
 }
 
 /** Newest bars read again after each change of a series: a write of more skips to the newest. */
@@ -54,7 +56,7 @@ const TRADES_WINDOW = DEFAULTS.live.tradesWindow;
  */
 export function createLiveUpdates({ hub, logger, maxSubscriptions, maxSubscribedSymbols }: LiveUpdatesOptions) {
   const zero = () => Object.fromEntries(LIVE_FIELDS.map((field) => [field, 0])) as Record<LiveField, number>;
-  const stats: LiveStats = { subscribers: zero(), sent: zero(), dropped: zero() };
+  const stats: Omit<LiveStats, 'changes'> = { subscribers: zero(), sent: zero(), dropped: zero() };
   let subscriptions = 0;
   let symbols = 0;
   const open = new Set<LiveQueue<unknown>>();
@@ -249,7 +251,7 @@ export function createLiveUpdates({ hub, logger, maxSubscriptions, maxSubscribed
       return queue.iterator;
     },
 
-    stats: (): LiveStats => stats,
+    stats: (): LiveStats => ({ ...stats, changes: hub.changes() }),
 
     /** Ends every subscription (shutdown): each client sees its stream complete. */
     close() {

@@ -141,6 +141,20 @@ export function createMetrics() {
     },
   });
 
+  new Counter({
+    name: 'mdc_live_changes_total',
+    help: 'Changes of keys live subscriptions follow, by outcome: read again and sent to each subscription (read), or merged into a read already due, so that subscribers see only the newer value (coalesced: writes faster than this process reads them).',
+    labelNames: ['outcome'] as const,
+    registers,
+    collect() {
+      if (live === undefined) return;
+      this.reset();
+      const { read, coalesced } = live().changes;
+      this.inc({ outcome: 'read' }, read);
+      this.inc({ outcome: 'coalesced' }, coalesced);
+    },
+  });
+
   const exposed = Registry.merge([register, processMetrics()]);
   return {
     contentType: exposed.contentType,
