@@ -1,8 +1,6 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openChromium, type Browser } from './support/chromium.js';
 import { WRITER_TOKEN } from './support/gateway.js';
 import { startLiveGateway, type LiveGateway } from './support/live-gateway.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
@@ -11,17 +9,6 @@ import { startRedisServer, type RedisServer } from './support/redis-server.js';
 // /graphql from a gateway on loopback. Every request for another origin is aborted and recorded,
 // so the page must work with no network but the gateway, even on a machine with internet.
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 // A 9 MB page parsed on a noisy two-core machine: seconds, not milliseconds.
 const BROWSER_MS = 20_000;
 const SEEDED_LAST = 64123.5;
@@ -29,16 +16,10 @@ const SEEDED_LAST = 64123.5;
 describe('GraphiQL in a browser that can reach nothing but the gateway', () => {
   let redis: RedisServer;
   let gateway: LiveGateway;
-  let userDataDir: string;
-  let context: BrowserContext;
+  let browser: Browser;
   let page: Page;
-  /** Requests for any origin but the gateway's, aborted. */
-  const elsewhere: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} not found: the GraphiQL test drives Debian's Chromium. Install it (apt-get install chromium) and run the tests again.`);
-    }
     redis = await startRedisServer();
     // A loaded machine is not what is tested here: Redis reads get 5 s, not 50 ms.
     gateway = await startLiveGateway(redis.url, { GRAPHIQL: 'true', REDIS_READ_TIMEOUT_MS: '5000' });
@@ -49,30 +30,15 @@ describe('GraphiQL in a browser that can reach nothing but the gateway', () => {
     );
     expect(seeded.errors).toBeUndefined();
 
-    userDataDir = mkdtempSync(join(tmpdir(), 'mdc-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      headless: true,
-      timeout: BROWSER_MS,
-    });
-    context.setDefaultTimeout(BROWSER_MS);
-    const origin = new URL(gateway.url).origin;
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (new URL(url).origin === origin) return route.continue();
-      elsewhere.push(url);
-      return route.abort('internetdisconnected');
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await openChromium(new URL(gateway.url).origin, { timeoutMs: BROWSER_MS });
+    page = browser.page;
     await page.goto(gateway.url, { waitUntil: 'load' });
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await gateway?.shutdown();
     await redis?.stop();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   it('renders the GraphiQL editor instead of a loading message', { timeout: 60_000 }, async () => {
@@ -109,8 +75,27 @@ describe('GraphiQL in a browser that can reach nothing but the gateway', () => {
     expect(text).toMatch(new RegExp(`"last": ${SEEDED_LAST}\\b`));
   });
 
+  it('runs a subscription pasted into the editor: the current ticker, then each one written after it', { timeout: 60_000 }, async () => {
+    await setQuery(page, 'subscription { tickers(symbols: ["BTC/USDT"]) { symbol last } }');
+    await expect.poll(() => queryEditorText(page), { timeout: BROWSER_MS }).toContain('subscription { tickers(symbols: ["BTC/USDT"])');
+    const response = page.locator('.graphiql-response .view-lines').first();
+    await page.locator('.graphiql-execute-button').click();
+    await response.getByText(`"last": ${SEEDED_LAST}`).waitFor();
+    expect(await visibleText(response)).toContain('"symbol": "BTC/USDT"');
+
+    const written = await gateway.gql(
+      'mutation($ticker: TickerInput!) { putTicker(ticker: $ticker, ttlSeconds: 600) { last } }',
+      { ticker: { symbol: 'BTC/USDT', last: 65432.25 } },
+      WRITER_TOKEN,
+    );
+    expect(written.errors).toBeUndefined();
+    // The same run, still open: no click in between.
+    await response.getByText('"last": 65432.25').waitFor({ timeout: 5_000 });
+    expect(await visibleText(response)).not.toContain('"errors"');
+  });
+
   it('requested nothing from any origin but the gateway', () => {
-    expect(elsewhere, `requests that left for another origin (aborted):\n${elsewhere.join('\n')}`).toEqual([]);
+    expect(browser.elsewhere, `requests that left for another origin (aborted):\n${browser.elsewhere.join('\n')}`).toEqual([]);
   });
 });
 
@@ -129,6 +114,16 @@ function tabs(page: Page): Promise<Array<{ title: string; active: boolean }>> {
 /** The open tab's query as the editor shows it. */
 function queryEditorText(page: Page): Promise<string> {
   return visibleText(page.locator('.graphiql-query-editor .view-lines').first());
+}
+
+/**
+ * Replaces the open tab's query with `text` as a paste would: in one insertion, so that the
+ * editor's auto-closing of brackets and quotes, which typing key by key triggers, adds nothing.
+ */
+async function setQuery(page: Page, text: string): Promise<void> {
+  await page.locator('.graphiql-query-editor .monaco-editor').first().click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.insertText(text);
 }
 
 /** Clicks the execute (Run) button and returns the result pane's text once it shows an answer. */

@@ -17,6 +17,10 @@ export const GRAPHIQL_OPTIONS: GraphiQLOptions & { query: string } = Object.free
   title: 'Market data cache gateway',
   query: EXAMPLE_QUERY,
   defaultQuery: EXAMPLE_QUERY,
+  // GraphiQL runs a subscription as a GET asking for server-sent events, which CSRF prevention
+  // refuses without this header (`use-csrf-prevention.ts`); a page on another site cannot send
+  // it without a CORS preflight, so sending it from GraphiQL opens nothing.
+  additionalHeaders: Object.freeze({ 'x-graphql-yoga-csrf': 'graphiql' }),
 });
 
 /**
