@@ -290,3 +290,48 @@ describe('npm run demo', () => {
     expect(await exitOf(demo)).toEqual({ code: 0, signal: null });
   });
 });
+
+describe('npm run demo -- --live', () => {
+  let live: Run;
+  let url = '';
+
+  beforeAll(async () => {
+    live = run('src/demo/demo.ts', { PORT: '0', HOST: '127.0.0.1' }, ['--live']);
+    await waitFor(live, () => (live.output.stdout.includes('Ctrl+C stops') ? true : undefined));
+    url = live.output.stdout.match(/GraphiQL\s+(http:\/\/\S+)/)?.[1] ?? '';
+  });
+
+  afterAll(() => kill(live?.child));
+
+  const read = async () => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: `{ ticker(symbol: "BTC/USDT") { last time } latestBar(symbol: "BTC/USDT", timeframe: "1h") { openTime close }
+          trades(symbol: "BTC/USDT", limit: 1000) { id } orderBook(symbol: "BTC/USDT", depth: 1) { bids { price } asks { price } } }`,
+      }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    return ((await response.json()) as { data: any }).data;
+  };
+
+  it('says it is live, and moves the market every second through the writer mutations', async () => {
+    expect(live.output.stdout).toMatch(/^Live: every second/m);
+    const before = await read();
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const after = await read();
+    expect(Date.parse(after.ticker.time)).toBeGreaterThan(Date.parse(before.ticker.time));
+    // The open candle of the current hour, which the demo's history (complete candles only) lacks.
+    expect(Date.parse(after.latestBar.openTime) % HOUR_MS).toBe(0);
+    expect(Date.now() - Date.parse(after.latestBar.openTime)).toBeLessThan(HOUR_MS + 5_000);
+    expect(after.trades.length).toBeGreaterThan(before.trades.length);
+    expect(after.orderBook.bids[0].price).toBeLessThan(after.orderBook.asks[0].price);
+  });
+
+  it('stops writing before the gateway closes, and exits 0 on SIGTERM without a failed tick', async () => {
+    live.child.kill('SIGTERM');
+    expect(await exitOf(live)).toEqual({ code: 0, signal: null });
+    expect(live.output.stderr).not.toContain('tick failed');
+  });
+});

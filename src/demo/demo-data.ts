@@ -71,7 +71,7 @@ const MARKETS = [
 ];
 
 /** The classification alternative.me gives each Fear & Greed value. */
-function fearGreedClassification(value: number): string {
+export function fearGreedClassification(value: number): string {
   if (value <= 24) return 'Extreme Fear';
   if (value <= 44) return 'Fear';
   if (value <= 55) return 'Neutral';

@@ -1,12 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { createDemoData, type DemoData } from './demo-data.js';
+import { startLiveDemo, type DemoTick, type LiveDemo } from './demo-ticks.js';
 import { start } from '../main.js';
 
 /**
  * `npm run demo`: the gateway on the embedded in-memory store, filled with synthetic data through
  * its own writer mutations (so the demo exercises the same path a real writer does), with tokens
  * made up for this run. Everything else comes from the environment as for `npm start`.
+ *
+ * `npm run demo -- --live` then keeps the market moving: every second a new ticker, order book and
+ * a few trades per symbol, the open candle of every series, and now and then Fear & Greed, written
+ * through the same mutations (see demo-ticks.ts). `npm run dashboard` runs it behind the dashboard.
  */
 
 // The default TTLs are short (10 s for a ticker, a minute for a funding rate): without an
@@ -80,6 +85,19 @@ async function fill(url: string, writerToken: string, data: DemoData) {
   ]);
 }
 
+/** One tick of the live demo: every write at once, as independent writers would send them. */
+async function writeTick(url: string, writerToken: string, tick: DemoTick) {
+  const write = (query: string, variables: Record<string, unknown>) =>
+    post(url, writerToken, query, { ...variables, ttlSeconds: DEMO_TTL_SECONDS });
+  await Promise.all([
+    ...tick.bars.map((series) => write(PUT_BARS, series)),
+    ...tick.tickers.map((ticker) => write(PUT_TICKER, { ticker })),
+    ...tick.orderBooks.map((orderBook) => write(PUT_ORDER_BOOK, { orderBook })),
+    ...tick.trades.map(({ symbol, trades }) => write(PUT_TRADES, { symbol, trades })),
+    ...(tick.fearGreed ? [write(PUT_FEAR_GREED, { fearGreed: tick.fearGreed })] : []),
+  ]);
+}
+
 /** A copy-pasteable `curl` posting `query`, quoted for a POSIX shell. */
 function curl(url: string, query: string, token?: string): string {
   const body = JSON.stringify({ query }).replaceAll("'", `'\\''`);
@@ -91,7 +109,7 @@ function curl(url: string, query: string, token?: string): string {
   ].join(' \\\n');
 }
 
-function instructions(url: string, config: Config, data: DemoData): string {
+function instructions(url: string, config: Config, data: DemoData, live: boolean): string {
   const { analysisType, input } = data.llmAnalysis;
   const series = data.bars.map(({ symbol, timeframe }) => `${symbol} ${timeframe}`);
   // In this order they tell a story: the write is what the invalidation then removes.
@@ -126,14 +144,16 @@ function instructions(url: string, config: Config, data: DemoData): string {
   return `
 Market data cache gateway: demo (embedded in-memory store; the data goes when the process does)
 
-  GraphiQL      ${url}
+  GraphiQL      ${url}${config.dashboardDir === undefined ? '' : `\n  Dashboard     ${new URL('/dashboard/', url).href}`}
   Writer token  ${config.writerToken}
   Admin token   ${config.adminToken}
 
 Loaded: ${data.bars[0]!.bars.length} bars for each of ${series.join(', ')};
 tickers, order books (${data.orderBooks[0]!.bids.length} levels a side) and the latest ${data.trades[0]!.trades.length} trades of each symbol;
 funding rates (${data.fundingRates.map((f) => f.symbol).join(', ')}), Fear & Greed, and an LLM analysis
-(${analysisType}, input "${input}"). The tokens are new on every run.
+(${analysisType}, input "${input}"). The tokens are new on every run.${
+    live ? '\nLive: every second, new tickers, order books and trades, and the open candle of every series move.' : ''
+  }
 
 ${examples.map(({ title, query, token }) => `# ${title}\n${curl(url, query, token)}`).join('\n\n')}
 
@@ -141,6 +161,7 @@ Ctrl+C stops the gateway.
 `;
 }
 
+const live = process.argv.slice(2).includes('--live');
 let config: Config;
 let overridden: string[];
 try {
@@ -150,17 +171,44 @@ try {
   console.error(`Configuration error: ${error.message}`);
   process.exit(1);
 }
-const gateway = await start(config);
+// The demo owns the signals, not `start`: the live ticks must stop before the gateway closes, so
+// that no write arrives at a gateway shutting down. Listening before the gateway starts, as
+// `start` does, so that a signal sent as soon as the start-up line appears is not fatal.
+const starting = start(config, { handleSignals: false });
+let ticks: LiveDemo | undefined;
+let stopping: Promise<never> | undefined;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    stopping ??= (async () => {
+      await ticks?.stop();
+      await (await starting).shutdown(signal);
+      process.exit(0);
+    })();
+  });
+}
+const gateway = await starting;
 const { url } = gateway;
 const data = createDemoData();
 try {
   await fill(url, config.writerToken!, data);
 } catch (error) {
+  if (stopping) await stopping;
   console.error(`Demo: could not load the demo data: ${error instanceof Error ? error.message : String(error)}`);
   await gateway.shutdown('demo data failed to load');
   process.exit(1);
 }
+if (live && !stopping) {
+  let failures = 0;
+  ticks = startLiveDemo({
+    data,
+    write: (tick) => writeTick(url, config.writerToken!, tick),
+    // One line for the first failure and every hundredth after it, not one a second.
+    onError: (error) => {
+      if (failures++ % 100 === 0) console.error(`Demo: a live tick failed (${failures} so far): ${error instanceof Error ? error.message : String(error)}`);
+    },
+  });
+}
 if (overridden.length > 0) {
   console.log(`\n${overridden.join(', ')} ignored: the demo keeps synthetic data out of real caches and makes its own tokens.`);
 }
-console.log(instructions(url, config, data));
+console.log(instructions(url, config, data, live));

@@ -14,9 +14,9 @@ export interface Run {
   closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `file` with exactly `env`: TypeScript through tsx, JavaScript (a build in dist/) as it is. */
-export function run(file: string, env: Record<string, string>): Run {
-  const args = file.endsWith('.ts') ? ['--import', 'tsx', file] : [file];
+/** Runs `file` with exactly `env` (and `argv`): TypeScript through tsx, JavaScript (a build in dist/) as it is. */
+export function run(file: string, env: Record<string, string>, argv: string[] = []): Run {
+  const args = [...(file.endsWith('.ts') ? ['--import', 'tsx', file] : [file]), ...argv];
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const output = { stdout: '', stderr: '' };
   child.stdout!.on('data', (chunk) => (output.stdout += chunk));
