@@ -10,7 +10,8 @@ import { useRedis } from './support/harness.js';
 import { startLiveGateway, type LiveGateway } from './support/live-gateway.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const GENERATED_DIR = 'examples/gql';
+/** The client preset's output folders: the example client's and the dashboard's. */
+const GENERATED_DIRS = ['examples/gql', 'examples/dashboard/gql'];
 
 interface Finished {
   code: number | null;
@@ -39,16 +40,15 @@ function run(command: string, args: string[], timeoutMs: number): Promise<Finish
 }
 
 describe('the generated client code', () => {
-  it('is exactly what `npm run codegen` generates from schema.graphql and the example', async () => {
+  it('is exactly what `npm run codegen` generates from schema.graphql, the example and the dashboard', async () => {
     const outputs: Array<{ filename: string; content: string }> = await generate({ ...codegenConfig, cwd: ROOT, silent: true }, false);
     const generated = Object.fromEntries(outputs.map(({ filename, content }) => [filename, content]));
     const committed = Object.fromEntries(
-      readdirSync(`${ROOT}/${GENERATED_DIR}`).map((name) => [
-        `${GENERATED_DIR}/${name}`,
-        readFileSync(`${ROOT}/${GENERATED_DIR}/${name}`, 'utf8'),
-      ]),
+      GENERATED_DIRS.flatMap((dir) =>
+        readdirSync(`${ROOT}/${dir}`).map((name) => [`${dir}/${name}`, readFileSync(`${ROOT}/${dir}/${name}`, 'utf8')]),
+      ),
     );
-    expect(committed, `${GENERATED_DIR}/ is stale: run \`npm run codegen\` and commit the result`).toEqual(generated);
+    expect(committed, `${GENERATED_DIRS.join('/ or ')}/ is stale: run \`npm run codegen\` and commit the result`).toEqual(generated);
   });
 
   it('type-checks with the rest of the project', async () => {

@@ -105,9 +105,10 @@ function readFiles(root: string, maxBytes: number): Map<string, StaticFile> {
   let totalBytes = 0;
   const walk = (dir: string, prefix: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      // A Dirent describes the link itself, not its target: a link is neither a file nor a directory here.
       if (entry.name.startsWith('.')) continue;
       const full = join(dir, entry.name);
+      // A Dirent describes a symbolic link itself, not its target: a link is neither a
+      // directory nor a file here, so nothing outside `root` is ever read.
       if (entry.isDirectory()) walk(full, `${prefix}${entry.name}/`);
       const contentType = CONTENT_TYPES[extname(entry.name).toLowerCase()];
       if (!entry.isFile() || contentType === undefined) continue;
