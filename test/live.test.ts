@@ -6,6 +6,7 @@ import type { CacheStore } from '../src/cache/store.js';
 import { startFearGreedServer, type FearGreedServer } from './support/fear-greed-server.js';
 import { ADMIN_TOKEN, testGateway, WRITER_TOKEN, type TestGateway } from './support/gateway.js';
 import { startLiveGateway } from './support/live-gateway.js';
+import { interruptible } from './support/stores.js';
 import { subscribeSse, type SseSubscription } from './support/sse.js';
 import { useTopology, type TopologyHarness } from './support/topologies.js';
 
@@ -243,6 +244,22 @@ describe('a slow subscriber', () => {
     const count = (outcome: string) => Number(new RegExp(`mdc_live_messages_total\\{field="orderBook",outcome="${outcome}"\\} (\\d+)`).exec(metrics)?.[1]);
     expect(count('sent')).toBe(versions.length);
     expect(count('dropped')).toBe(WRITES - versions.length);
+  });
+});
+
+describe('a subscription whose first read fails', () => {
+  it('sends what is cached once Redis answers again, with no change needed', async () => {
+    const memory = createMemoryStore();
+    const store = interruptible(memory);
+    // Written through another gateway: nothing of it in this one's stale tier.
+    await written(testGateway(memory), PUT_TICKER, { symbol: 'DOWN/USDT', last: 7 });
+    const gateway = testGateway(store);
+    store.takeDown();
+    const tickers = await subscribe(gateway, TICKERS, { symbols: ['DOWN/USDT'] });
+    await quiet(tickers, 300);
+    store.bringBack();
+    await tickers.until(1, 3000);
+    expect(data(tickers)).toEqual([{ tickers: { symbol: 'DOWN/USDT', last: 7, stale: false } }]);
   });
 });
 

@@ -151,6 +151,13 @@ export function createLiveHub({ store, logger, retryMs = DEFAULTS.live.retryMs }
         }
       };
     },
+    /**
+     * Reads `keys` again in the next turn, as if they had changed: for a subscription whose first
+     * read failed (it is then made again until Redis answers).
+     */
+    reread(keys: readonly string[]) {
+      for (const key of keys) if (watched.has(key)) mark(key, false);
+    },
     /** Keys followed now. */
     get keys() {
       return watched.size;

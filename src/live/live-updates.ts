@@ -1,13 +1,12 @@
 import type { Logger } from 'pino';
 import { DecodeError, decodeBar, decodeFundingRate, decodeTrade, isLogStamp } from '../cache/codec.js';
-import type { Stored, Timeframe } from '../cache/market-types.js';
+import type { Bar, Stored, Timeframe, Trade } from '../cache/market-types.js';
 import { DEFAULTS } from '../defaults.js';
-import { coded } from '../errors.js';
+import { badUserInput, coded } from '../errors.js';
 import { expiresAtOf, isAbsent } from '../read/fill/filler.js';
 import type { Served } from '../read/loaders.js';
 import { rootReads } from '../read/root-reads.js';
 import type { GatewayContext } from '../resolvers/context.js';
-import { badUserInput } from '../errors.js';
 import { checkSymbolCount } from '../resolvers/validate.js';
 import type { LiveHub, Watch } from './live-hub.js';
 import { createLiveQueue, type LiveQueue } from './live-queue.js';
@@ -127,13 +126,15 @@ export function createLiveUpdates({ hub, logger, maxSubscriptions, maxSubscribed
       if (value !== undefined) queue.put(key, { ...value, stale: stale || isPast(raw) });
     };
     follow(keys.map((key) => ({ key, deliver: (raw, resend) => typeof raw === 'string' && put(key, raw, false, resend) })));
-    // What is cached now, unless a change already came (it is newer).
-    void Promise.all(keys.map((key) => ctx.loaders.points.load(key).catch((error: unknown) => error as Error))).then((served) =>
+    // What is cached now, unless a change already came (it is newer); what could not be read
+    // (Redis unavailable, nothing in the stale tier) the hub reads until it can.
+    void Promise.all(keys.map((key) => ctx.loaders.points.load(key).catch((error: unknown) => error as Error))).then((served) => {
       served.forEach((answer, i) => {
         const key = keys[i]!;
         if (isServed(answer) && !last.has(key)) put(key, answer.value, answer.stale, false);
-      }),
-    );
+      });
+      hub.reread(keys.filter((_, i) => served[i] instanceof Error));
+    });
     return queue.iterator;
   }
 
@@ -167,9 +168,9 @@ export function createLiveUpdates({ hub, logger, maxSubscriptions, maxSubscribed
     bars(ctx: GatewayContext, { symbol, timeframe }: { symbol: string; timeframe: Timeframe }) {
       const key = ctx.keys.bars(symbol, timeframe);
       const decode = (raw: string) => decodeBar(raw, symbol, timeframe);
-      const { queue, follow } = subscribe<Stored<ReturnType<typeof decodeBar>> & { stale: boolean }>('bars', ctx, 1);
+      const { queue, follow } = subscribe<Stored<Bar> & { stale: boolean }>('bars', ctx, 1);
       let last: { time: number; raw: string } | undefined;
-      const put = (raw: string, bar: Stored<ReturnType<typeof decodeBar>>, stale: boolean) => {
+      const put = (raw: string, bar: Stored<Bar>, stale: boolean) => {
         const time = Date.parse(bar.openTime);
         last = { time, raw };
         // One slot per candle: the open candle's changes collapse into its latest while unsent.
@@ -186,13 +187,18 @@ export function createLiveUpdates({ hub, logger, maxSubscriptions, maxSubscribed
           deliver(members, resend) {
             if (!Array.isArray(members) || members.length === 0) return;
             if (last === undefined) return take(members[0]!, false);
-            // Oldest first, as they happened.
-            for (const raw of [...members].reverse()) {
+            // Newest first, down to the last bar sent: usually one or two to decode.
+            const fresh: Array<{ raw: string; bar: Stored<Bar> }> = [];
+            for (const raw of members) {
               const bar = decoded(key, raw, decode);
               if (bar === undefined) continue;
               const time = Date.parse(bar.openTime);
-              if (time > last.time || (time === last.time && (raw !== last.raw || resend))) put(raw, bar, false);
+              if (time < last.time) break;
+              if (time > last.time || raw !== last.raw || resend) fresh.push({ raw, bar });
+              if (time === last.time) break;
             }
+            // Sent oldest first, as they happened.
+            for (const { raw, bar } of fresh.reverse()) put(raw, bar, false);
           },
         },
       ]);
@@ -201,6 +207,7 @@ export function createLiveUpdates({ hub, logger, maxSubscriptions, maxSubscribed
         .catch((error: unknown) => error as Error)
         .then((answer) => {
           if (isServed(answer) && answer.value.length > 0 && last === undefined) take(answer.value[0]!, answer.stale);
+          if (answer instanceof Error) hub.reread([key]);
         });
       return queue.iterator;
     },
@@ -213,7 +220,7 @@ export function createLiveUpdates({ hub, logger, maxSubscriptions, maxSubscribed
     trades(ctx: GatewayContext, { symbol }: { symbol: string }) {
       const key = ctx.keys.trades(symbol);
       const range = { key, limit: TRADES_WINDOW + 1, log: true };
-      const { queue, follow } = subscribe<Stored<ReturnType<typeof decodeTrade>> & { stale: boolean }>('trades', ctx, 1);
+      const { queue, follow } = subscribe<Stored<Trade> & { stale: boolean }>('trades', ctx, 1);
       let held: Set<string> | undefined;
       let sent = 0;
       const put = (raw: string, stale: boolean) => {
@@ -247,6 +254,7 @@ export function createLiveUpdates({ hub, logger, maxSubscriptions, maxSubscribed
         // The loaders take the stamp off: what they serve is trades only.
         .then((answer) => {
           if (isServed(answer) && held === undefined) take(answer.value, answer.stale);
+          if (answer instanceof Error) hub.reread([key]);
         });
       return queue.iterator;
     },
