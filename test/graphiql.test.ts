@@ -80,7 +80,13 @@ describe('GraphiQL in a browser that can reach nothing but the gateway', () => {
     await expect.poll(() => queryEditorText(page), { timeout: BROWSER_MS }).toContain('subscription { tickers(symbols: ["BTC/USDT"])');
     const response = page.locator('.graphiql-response .view-lines').first();
     await page.locator('.graphiql-execute-button').click();
-    await response.getByText(`"last": ${SEEDED_LAST}`).waitFor();
+    // On failure, say what the pane showed instead.
+    await response
+      .getByText(`"last": ${SEEDED_LAST}`)
+      .waitFor()
+      .catch(async (error: Error) => {
+        throw new Error(`${error.message}\nthe result pane showed: ${await visibleText(page.locator('.graphiql-response').first())}`);
+      });
     expect(await visibleText(response)).toContain('"symbol": "BTC/USDT"');
 
     const written = await gateway.gql(
