@@ -248,17 +248,13 @@ describe.each(harnesses)('the %s store', (_name, makeHarness) => {
     await store().appendLog(log('{o}:t', [{ score: 1 }]));
     await store().delete(['{o}:a']);
     await store().deleteByPrefix('{o}:');
-    const mine = () => own.filter((change) => ('key' in change ? change.key !== '{o}:probe' : change.prefix.startsWith('{o}')));
-    for (const deadline = Date.now() + 5000; !mine().some((change) => 'prefix' in change) && Date.now() < deadline; ) await sleep(10);
-    // A walk of the keyspace may say so more than once (before and after it).
-    expect(mine().filter((change, i, all) => !('prefix' in change && 'prefix' in (all[i - 1] ?? {})))).toEqual([
-      { key: '{o}:a' },
-      { key: '{o}:s' },
-      { key: '{o}:s:latest' },
-      { key: '{o}:t' },
-      { key: '{o}:a' },
-      { prefix: '{o}:' },
-    ]);
+    const keys = () => own.filter((change) => 'key' in change && change.key !== '{o}:probe');
+    const prefixes = () => own.filter((change) => 'prefix' in change && change.prefix === '{o}:');
+    for (const deadline = Date.now() + 5000; (keys().length < 5 || prefixes().length === 0) && Date.now() < deadline; ) await sleep(10);
+    // The changes of one slot in the order they were made. (On a cluster, a walk's announcement,
+    // published on another node, may overtake those of the scripts: only one master's are ordered.)
+    expect(keys()).toEqual([{ key: '{o}:a' }, { key: '{o}:s' }, { key: '{o}:s:latest' }, { key: '{o}:t' }, { key: '{o}:a' }]);
+    expect(prefixes().length).toBeGreaterThan(0);
     expect(others).toEqual([]);
   });
 
