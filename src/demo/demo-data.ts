@@ -272,7 +272,7 @@ function aggregate(hourly: DemoBar[], timeframeMs: number, firstOpenMs: number):
 }
 
 /** mulberry32: a tiny 32-bit PRNG, plenty for demo data, and the same sequence on every platform. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createDemoData } from '../../src/demo/demo-data.js';
+import { createDemoData, mulberry32 } from '../../src/demo/demo-data.js';
 import { createDemoMarket, startLiveDemo, type DemoTick } from '../../src/demo/demo-ticks.js';
 
 // The live demo's market, tick by tick, and its loop: what it would write, without a gateway.
@@ -8,21 +8,9 @@ const HOUR_MS = 3_600_000;
 /** 10:30:00 UTC: the open 1h candle started at 10:00, the 4h one at 08:00, the 1d one at midnight. */
 const NOW_MS = Date.parse('2026-03-02T10:30:00.000Z');
 
-/** mulberry32: the same draws on every run. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 function ticks(count: number, stepMs = 1000): { data: ReturnType<typeof createDemoData>; ticks: DemoTick[] } {
   const data = createDemoData(new Date(NOW_MS));
-  const market = createDemoMarket(data, { random: seeded(7) });
+  const market = createDemoMarket(data, { random: mulberry32(7) });
   return { data, ticks: Array.from({ length: count }, (_, i) => market.next(NOW_MS + i * stepMs)) };
 }
 
@@ -97,7 +85,7 @@ describe('the live demo market', () => {
 
   it('opens a new candle at the close of the last one when the period rolls over', () => {
     const data = createDemoData(new Date(NOW_MS));
-    const market = createDemoMarket(data, { random: seeded(3) });
+    const market = createDemoMarket(data, { random: mulberry32(3) });
     const before = market.next(NOW_MS + 0.5 * HOUR_MS - 1000);
     const after = market.next(NOW_MS + 0.5 * HOUR_MS);
     const oneHour = (tick: DemoTick) => tick.bars.find((entry) => entry.symbol === 'ETH/USDT' && entry.timeframe === '1h')!.bars[0];

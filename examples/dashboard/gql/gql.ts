@@ -16,8 +16,9 @@ import * as types from './graphql.js';
  */
 type Documents = {
     "\n  query DashboardSymbols {\n    symbols {\n      symbol\n      kinds\n      timeframes\n    }\n  }\n": typeof types.DashboardSymbolsDocument,
-    "\n  query DashboardBars($symbol: MarketSymbol!, $timeframe: Timeframe!, $limit: Int!) {\n    bars(symbol: $symbol, timeframe: $timeframe, limit: $limit) {\n      openTime\n      open\n      high\n      low\n      close\n      stale\n    }\n  }\n": typeof types.DashboardBarsDocument,
-    "\n  subscription DashboardBarUpdates($symbol: MarketSymbol!, $timeframe: Timeframe!) {\n    bars(symbol: $symbol, timeframe: $timeframe) {\n      openTime\n      open\n      high\n      low\n      close\n      stale\n    }\n  }\n": typeof types.DashboardBarUpdatesDocument,
+    "\n  fragment DashboardCandle on Bar {\n    openTime\n    open\n    high\n    low\n    close\n    stale\n  }\n": typeof types.DashboardCandleFragmentDoc,
+    "\n  query DashboardBars($symbol: MarketSymbol!, $timeframe: Timeframe!, $limit: Int!) {\n    bars(symbol: $symbol, timeframe: $timeframe, limit: $limit) {\n      ...DashboardCandle\n    }\n  }\n": typeof types.DashboardBarsDocument,
+    "\n  subscription DashboardBarUpdates($symbol: MarketSymbol!, $timeframe: Timeframe!) {\n    bars(symbol: $symbol, timeframe: $timeframe) {\n      ...DashboardCandle\n    }\n  }\n": typeof types.DashboardBarUpdatesDocument,
     "\n  subscription DashboardTickers($symbols: [MarketSymbol!]!) {\n    tickers(symbols: $symbols) {\n      symbol\n      last\n      bid\n      ask\n      changePercent24h\n      volume24h\n      time\n      stale\n    }\n  }\n": typeof types.DashboardTickersDocument,
     "\n  subscription DashboardOrderBook($symbol: MarketSymbol!, $depth: Int!) {\n    orderBook(symbol: $symbol, depth: $depth) {\n      time\n      bids {\n        price\n        amount\n      }\n      asks {\n        price\n        amount\n      }\n      stale\n    }\n  }\n": typeof types.DashboardOrderBookDocument,
     "\n  subscription DashboardFundingRates($symbols: [MarketSymbol!]!) {\n    fundingRates(symbols: $symbols) {\n      symbol\n      rate\n      nextFundingTime\n      time\n      stale\n    }\n  }\n": typeof types.DashboardFundingRatesDocument,
@@ -25,8 +26,9 @@ type Documents = {
 };
 const documents: Documents = {
     "\n  query DashboardSymbols {\n    symbols {\n      symbol\n      kinds\n      timeframes\n    }\n  }\n": types.DashboardSymbolsDocument,
-    "\n  query DashboardBars($symbol: MarketSymbol!, $timeframe: Timeframe!, $limit: Int!) {\n    bars(symbol: $symbol, timeframe: $timeframe, limit: $limit) {\n      openTime\n      open\n      high\n      low\n      close\n      stale\n    }\n  }\n": types.DashboardBarsDocument,
-    "\n  subscription DashboardBarUpdates($symbol: MarketSymbol!, $timeframe: Timeframe!) {\n    bars(symbol: $symbol, timeframe: $timeframe) {\n      openTime\n      open\n      high\n      low\n      close\n      stale\n    }\n  }\n": types.DashboardBarUpdatesDocument,
+    "\n  fragment DashboardCandle on Bar {\n    openTime\n    open\n    high\n    low\n    close\n    stale\n  }\n": types.DashboardCandleFragmentDoc,
+    "\n  query DashboardBars($symbol: MarketSymbol!, $timeframe: Timeframe!, $limit: Int!) {\n    bars(symbol: $symbol, timeframe: $timeframe, limit: $limit) {\n      ...DashboardCandle\n    }\n  }\n": types.DashboardBarsDocument,
+    "\n  subscription DashboardBarUpdates($symbol: MarketSymbol!, $timeframe: Timeframe!) {\n    bars(symbol: $symbol, timeframe: $timeframe) {\n      ...DashboardCandle\n    }\n  }\n": types.DashboardBarUpdatesDocument,
     "\n  subscription DashboardTickers($symbols: [MarketSymbol!]!) {\n    tickers(symbols: $symbols) {\n      symbol\n      last\n      bid\n      ask\n      changePercent24h\n      volume24h\n      time\n      stale\n    }\n  }\n": types.DashboardTickersDocument,
     "\n  subscription DashboardOrderBook($symbol: MarketSymbol!, $depth: Int!) {\n    orderBook(symbol: $symbol, depth: $depth) {\n      time\n      bids {\n        price\n        amount\n      }\n      asks {\n        price\n        amount\n      }\n      stale\n    }\n  }\n": types.DashboardOrderBookDocument,
     "\n  subscription DashboardFundingRates($symbols: [MarketSymbol!]!) {\n    fundingRates(symbols: $symbols) {\n      symbol\n      rate\n      nextFundingTime\n      time\n      stale\n    }\n  }\n": types.DashboardFundingRatesDocument,
@@ -40,11 +42,15 @@ export function graphql(source: "\n  query DashboardSymbols {\n    symbols {\n  
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query DashboardBars($symbol: MarketSymbol!, $timeframe: Timeframe!, $limit: Int!) {\n    bars(symbol: $symbol, timeframe: $timeframe, limit: $limit) {\n      openTime\n      open\n      high\n      low\n      close\n      stale\n    }\n  }\n"): typeof import('./graphql.js').DashboardBarsDocument;
+export function graphql(source: "\n  fragment DashboardCandle on Bar {\n    openTime\n    open\n    high\n    low\n    close\n    stale\n  }\n"): typeof import('./graphql.js').DashboardCandleFragmentDoc;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription DashboardBarUpdates($symbol: MarketSymbol!, $timeframe: Timeframe!) {\n    bars(symbol: $symbol, timeframe: $timeframe) {\n      openTime\n      open\n      high\n      low\n      close\n      stale\n    }\n  }\n"): typeof import('./graphql.js').DashboardBarUpdatesDocument;
+export function graphql(source: "\n  query DashboardBars($symbol: MarketSymbol!, $timeframe: Timeframe!, $limit: Int!) {\n    bars(symbol: $symbol, timeframe: $timeframe, limit: $limit) {\n      ...DashboardCandle\n    }\n  }\n"): typeof import('./graphql.js').DashboardBarsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription DashboardBarUpdates($symbol: MarketSymbol!, $timeframe: Timeframe!) {\n    bars(symbol: $symbol, timeframe: $timeframe) {\n      ...DashboardCandle\n    }\n  }\n"): typeof import('./graphql.js').DashboardBarUpdatesDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

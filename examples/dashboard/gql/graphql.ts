@@ -19,6 +19,8 @@ export type DashboardSymbolsQueryVariables = Exact<{ [key: string]: never; }>;
 
 export type DashboardSymbolsQuery = { symbols: Array<{ symbol: string, kinds: Array<CacheKind>, timeframes: Array<string> }> };
 
+export type DashboardCandleFragment = { openTime: string, open: number, high: number, low: number, close: number, stale: boolean };
+
 export type DashboardBarsQueryVariables = Exact<{
   symbol: string;
   timeframe: string;
@@ -81,7 +83,16 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
-
+export const DashboardCandleFragmentDoc = new TypedDocumentString(`
+    fragment DashboardCandle on Bar {
+  openTime
+  open
+  high
+  low
+  close
+  stale
+}
+    `, {"fragmentName":"DashboardCandle"}) as unknown as TypedDocumentString<DashboardCandleFragment, unknown>;
 export const DashboardSymbolsDocument = new TypedDocumentString(`
     query DashboardSymbols {
   symbols {
@@ -94,27 +105,31 @@ export const DashboardSymbolsDocument = new TypedDocumentString(`
 export const DashboardBarsDocument = new TypedDocumentString(`
     query DashboardBars($symbol: MarketSymbol!, $timeframe: Timeframe!, $limit: Int!) {
   bars(symbol: $symbol, timeframe: $timeframe, limit: $limit) {
-    openTime
-    open
-    high
-    low
-    close
-    stale
+    ...DashboardCandle
   }
 }
-    `, {"hash":"sha256:128b5c4fe2fca83bb6551ac42b0e46b3754710c2d98a881aca1952de5cb4b64d"}) as unknown as TypedDocumentString<DashboardBarsQuery, DashboardBarsQueryVariables>;
+    fragment DashboardCandle on Bar {
+  openTime
+  open
+  high
+  low
+  close
+  stale
+}`, {"hash":"sha256:87dc5d7cacb73c117c636e5b6243eb01fe74ecf28ccd59165d199738a7601533"}) as unknown as TypedDocumentString<DashboardBarsQuery, DashboardBarsQueryVariables>;
 export const DashboardBarUpdatesDocument = new TypedDocumentString(`
     subscription DashboardBarUpdates($symbol: MarketSymbol!, $timeframe: Timeframe!) {
   bars(symbol: $symbol, timeframe: $timeframe) {
-    openTime
-    open
-    high
-    low
-    close
-    stale
+    ...DashboardCandle
   }
 }
-    `, {"hash":"sha256:263cb413d926157e3838836526991574a81c75c6f50afa09358f88c868f655b8"}) as unknown as TypedDocumentString<DashboardBarUpdatesSubscription, DashboardBarUpdatesSubscriptionVariables>;
+    fragment DashboardCandle on Bar {
+  openTime
+  open
+  high
+  low
+  close
+  stale
+}`, {"hash":"sha256:7f66f5297421b7b3877ebd8e0ca6933fe6c28dc46e3f2c9350ea396b25af825f"}) as unknown as TypedDocumentString<DashboardBarUpdatesSubscription, DashboardBarUpdatesSubscriptionVariables>;
 export const DashboardTickersDocument = new TypedDocumentString(`
     subscription DashboardTickers($symbols: [MarketSymbol!]!) {
   tickers(symbols: $symbols) {

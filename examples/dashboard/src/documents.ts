@@ -12,15 +12,22 @@ export const SymbolsQuery = graphql(`
   }
 `);
 
+// What a candle is drawn from, whether read as history or received live.
+export const CandleFields = graphql(`
+  fragment DashboardCandle on Bar {
+    openTime
+    open
+    high
+    low
+    close
+    stale
+  }
+`);
+
 export const BarsQuery = graphql(`
   query DashboardBars($symbol: MarketSymbol!, $timeframe: Timeframe!, $limit: Int!) {
     bars(symbol: $symbol, timeframe: $timeframe, limit: $limit) {
-      openTime
-      open
-      high
-      low
-      close
-      stale
+      ...DashboardCandle
     }
   }
 `);
@@ -28,12 +35,7 @@ export const BarsQuery = graphql(`
 export const BarsSubscription = graphql(`
   subscription DashboardBarUpdates($symbol: MarketSymbol!, $timeframe: Timeframe!) {
     bars(symbol: $symbol, timeframe: $timeframe) {
-      openTime
-      open
-      high
-      low
-      close
-      stale
+      ...DashboardCandle
     }
   }
 `);
