@@ -397,7 +397,7 @@ describe("a write's deadline, with Redis's clock first measured through a slow n
       await new Promise((resolve) => client.once('ready', resolve));
       await sleep(50);
       proxy.setLatency(0);
-      // The first TIME's answer (at about 650 ms) and two quick ones (sent at 200 and 600 ms) are in by now.
+      // The first TIME's answer (at about 650 ms), and the quick one sent right after it, are in by now.
       await sleep(1200);
       // A write that reaches Redis 650 ms after it was sent: past its 500 ms deadline, and past
       // the moment the store stops waiting for it (500 ms and 100 for the reply).

@@ -13,8 +13,9 @@ const SCAN_BATCH = 500;
 const STALL_MS = 10;
 /** How long after its deadline a write's reply may still arrive: the reply's trip back. */
 const WRITE_REPLY_GRACE_MS = 100;
-/** When, after each connection, Redis's clock is read (see `readClock`). */
-const CLOCK_READINGS_MS = [0, 200, 600, 1500, 3000];
+/** Readings of Redis's clock a connection makes at most, and a round trip quick enough to stop at (see `readClock`). */
+const CLOCK_READINGS = 5;
+const CLOCK_QUICK_MS = 10;
 
 export interface RedisStoreOptions {
   /**
@@ -98,26 +99,24 @@ export function createRedisStore({
   // Deadlines are in Redis's clock; this is its offset from ours, measured at each connection
   // (a new one may reach another server). A reading of TIME is off by up to half its round trip,
   // and one whose request was held up (a busy machine at start-up) comes out late by that much,
-  // and every deadline with it: a write the store gave up on could still land. So each connection
-  // reads the clock several times, spread over a few seconds, and keeps the quickest reading.
+  // and every deadline with it: a write the store gave up on could still land. So a connection
+  // reads the clock again, one reading after the other, until one is quick (usually the first),
+  // and keeps the quickest.
   let clockOffsetMs = 0;
-  let clockRoundTripMs = Infinity;
   let connection = 0;
   const readClock = async (mine: number) => {
-    if (mine !== connection) return;
-    const sentAt = performance.now();
-    const before = Date.now();
-    const [seconds, micros] = await redis.time();
-    const roundTripMs = performance.now() - sentAt;
-    if (mine !== connection || roundTripMs >= clockRoundTripMs) return;
-    clockRoundTripMs = roundTripMs;
-    clockOffsetMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (before + Date.now()) / 2;
+    let quickestMs = Infinity;
+    for (let reading = 0; reading < CLOCK_READINGS && quickestMs > CLOCK_QUICK_MS && mine === connection; reading++) {
+      const sentAt = performance.now();
+      const before = Date.now();
+      const [seconds, micros] = await redis.time();
+      const roundTripMs = performance.now() - sentAt;
+      if (mine !== connection || roundTripMs >= quickestMs) continue;
+      quickestMs = roundTripMs;
+      clockOffsetMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - (before + Date.now()) / 2;
+    }
   };
-  redis.on('ready', () => {
-    const mine = ++connection;
-    clockRoundTripMs = Infinity;
-    for (const atMs of CLOCK_READINGS_MS) setTimeout(() => void readClock(mine).catch(() => {}), atMs).unref();
-  });
+  redis.on('ready', () => void readClock(++connection).catch(() => {}));
 
   // Redis is alive while either connection hears from it: busy writing megabytes of ranges to one,
   // it may leave the other silent for longer than a read's timeout, and that is load, not an outage.
