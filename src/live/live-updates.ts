@@ -2,12 +2,12 @@ import type { Logger } from 'pino';
 import { DecodeError, decodeBar, decodeFundingRate, decodeTrade, isLogStamp } from '../cache/codec.js';
 import type { Bar, Stored, Timeframe, Trade } from '../cache/market-types.js';
 import { DEFAULTS } from '../defaults.js';
-import { badUserInput, coded } from '../errors.js';
+import { coded } from '../errors.js';
 import { expiresAtOf, isAbsent } from '../read/fill/filler.js';
 import type { Served } from '../read/loaders.js';
 import { rootReads } from '../read/root-reads.js';
 import type { GatewayContext } from '../resolvers/context.js';
-import { checkSymbolCount } from '../resolvers/validate.js';
+import { checkSubscribedSymbols } from '../resolvers/validate.js';
 import type { LiveHub, Watch } from './live-hub.js';
 import { createLiveQueue, type LiveQueue } from './live-queue.js';
 
@@ -56,13 +56,12 @@ const TRADES_WINDOW = DEFAULTS.live.tradesWindow;
 export function createLiveUpdates({ hub, logger, maxSubscriptions, maxSubscribedSymbols }: LiveUpdatesOptions) {
   const zero = () => Object.fromEntries(LIVE_FIELDS.map((field) => [field, 0])) as Record<LiveField, number>;
   const stats: Omit<LiveStats, 'changes'> = { subscribers: zero(), sent: zero(), dropped: zero() };
-  let subscriptions = 0;
   let symbols = 0;
   const open = new Set<LiveQueue<unknown>>();
 
   /** A new subscription's queue, within the limits; it stops following `watches` when it ends. */
   function subscribe<T>(field: LiveField, ctx: GatewayContext, symbolCount: number): { queue: LiveQueue<T>; follow: (watches: Watch[]) => void } {
-    if (subscriptions >= maxSubscriptions) {
+    if (open.size >= maxSubscriptions) {
       throw coded('TOO_MANY_SUBSCRIPTIONS', `subscriptions: expected at most ${maxSubscriptions} on this gateway (MAX_SUBSCRIPTIONS), received one more`);
     }
     if (symbols + symbolCount > maxSubscribedSymbols) {
@@ -71,7 +70,6 @@ export function createLiveUpdates({ hub, logger, maxSubscriptions, maxSubscribed
         `subscribed symbols: expected at most ${maxSubscribedSymbols} on this gateway (MAX_SUBSCRIBED_SYMBOLS), received ${symbols + symbolCount}`,
       );
     }
-    subscriptions += 1;
     symbols += symbolCount;
     stats.subscribers[field] += 1;
     let unwatch = () => {};
@@ -84,7 +82,6 @@ export function createLiveUpdates({ hub, logger, maxSubscriptions, maxSubscribed
         unwatch();
         ctx.signal?.removeEventListener('abort', onAbort);
         open.delete(queue as LiveQueue<unknown>);
-        subscriptions -= 1;
         symbols -= symbolCount;
         stats.subscribers[field] -= 1;
       },
@@ -140,13 +137,13 @@ export function createLiveUpdates({ hub, logger, maxSubscriptions, maxSubscribed
 
   return {
     tickers(ctx: GatewayContext, args: { symbols: readonly string[] }) {
-      checkSymbols(args.symbols);
+      checkSubscribedSymbols(args.symbols);
       const { keys, decode } = rootReads.tickers({ symbols: unique(args.symbols) }, ctx);
       return followPoints('tickers', ctx, keys, decode);
     },
 
     fundingRates(ctx: GatewayContext, args: { symbols: readonly string[] }) {
-      checkSymbols(args.symbols);
+      checkSubscribedSymbols(args.symbols);
       return followPoints('fundingRates', ctx, unique(args.symbols).map((symbol) => ctx.keys.fundingRate(symbol)), decodeFundingRate);
     },
 
@@ -269,12 +266,6 @@ export function createLiveUpdates({ hub, logger, maxSubscriptions, maxSubscribed
 }
 
 export type LiveUpdates = ReturnType<typeof createLiveUpdates>;
-
-/** A subscription follows 1 to 500 symbols: one of none would wait forever for nothing. */
-function checkSymbols(symbols: readonly string[]) {
-  if (symbols.length === 0) throw badUserInput('symbols', `1 to ${DEFAULTS.fields.maxSymbols} symbols`, 0);
-  checkSymbolCount(symbols);
-}
 
 function unique(symbols: readonly string[]): string[] {
   return [...new Set(symbols)];

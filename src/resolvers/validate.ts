@@ -38,6 +38,12 @@ export function checkSymbolCount(symbols: readonly string[]) {
   }
 }
 
+/** A subscription follows 1 to 500 symbols: one of none would wait forever for nothing. */
+export function checkSubscribedSymbols(symbols: readonly string[]) {
+  if (symbols.length === 0) throw badUserInput('symbols', `1 to ${MAX_SYMBOLS} symbols`, 0);
+  checkSymbolCount(symbols);
+}
+
 export function checkName(argument: string, value: string) {
   if (!NAME_PATTERN.test(value)) throw badUserInput(argument, '1-64 characters of A-Z a-z 0-9 . _ -', value);
 }
