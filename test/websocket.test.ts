@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WRITER_TOKEN } from './support/gateway.js';
 import { startLiveGateway, type LiveGateway } from './support/live-gateway.js';
+import { sleep } from './support/load.js';
+import { waitUntil } from './support/wait-until.js';
 
 /**
  * Subscriptions over WebSocket (graphql-ws protocol) on `/graphql`, and the edge rules a socket
@@ -11,7 +13,6 @@ import { startLiveGateway, type LiveGateway } from './support/live-gateway.js';
  * per connection, only subscriptions. Against a gateway on a real port (the embedded store).
  */
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let gateway: LiveGateway;
 let wsUrl: string;
@@ -57,8 +58,7 @@ function follow(on: Client, query: string, variables?: Record<string, unknown>) 
       return completed;
     },
     async until(check: () => boolean, ms = 5000) {
-      for (const deadline = Date.now() + ms; !check() && Date.now() < deadline; ) await sleep(10);
-      expect(check()).toBe(true);
+      await waitUntil('the subscription got there', async () => expect(check()).toBe(true), ms);
     },
   };
 }
@@ -174,7 +174,6 @@ describe('subscriptions over WebSocket', () => {
     };
     expect(await subscribers()).toBeGreaterThanOrEqual(1);
     await on.dispose();
-    for (const deadline = Date.now() + 3000; (await subscribers()) > 0 && Date.now() < deadline; ) await sleep(20);
-    expect(await subscribers()).toBe(0);
+    await waitUntil('no subscriber left', async () => expect(await subscribers()).toBe(0), 3000);
   });
 });

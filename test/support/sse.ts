@@ -11,8 +11,11 @@ export interface SseSubscription<T = any> {
   /** Stops reading: what the server sends meanwhile waits for it, as for a slow client. */
   pause(): void;
   resume(): void;
-  /** Resolves when the server completes the stream. */
-  readonly completed: Promise<void>;
+  /**
+   * Resolves when the stream ends: `true` when the server completed it (its `complete` event),
+   * `false` when it ended without one (the connection closed).
+   */
+  readonly completed: Promise<boolean>;
   /** Leaves, as a client closing the page does. */
   close(): Promise<void>;
 }
@@ -37,8 +40,8 @@ export async function subscribeSse<T = any>(fetchFn: Fetch, url: string, query: 
   let buffer = '';
   let paused = false;
   let resumed: (() => void) | undefined;
-  let complete!: () => void;
-  const completed = new Promise<void>((resolve) => (complete = resolve));
+  let complete!: (byServer: boolean) => void;
+  const completed = new Promise<boolean>((resolve) => (complete = resolve));
 
   const take = (event: string) => {
     const lines = event.split('\n');
@@ -48,7 +51,7 @@ export async function subscribeSse<T = any>(fetchFn: Fetch, url: string, query: 
       received.push(JSON.parse(data) as T);
       for (const wake of [...waiters]) wake();
     } else if (type === 'complete') {
-      complete();
+      complete(true);
     }
   };
   void (async () => {
@@ -66,7 +69,7 @@ export async function subscribeSse<T = any>(fetchFn: Fetch, url: string, query: 
     } catch {
       // closed by the test
     } finally {
-      complete();
+      complete(false);
       for (const wake of [...waiters]) wake();
     }
   })();
