@@ -6,6 +6,7 @@ import { TIMEFRAMES, type Timeframe } from './cache/market-types.js';
 import { isMarketSymbol } from './cache/value-rules.js';
 import { DEFAULTS } from './defaults.js';
 import { loadLlmAnalyses, type LlmAnalyses } from './sources/llm.js';
+import { loadPersistedDocuments } from './edge/persisted-documents.js';
 
 /** The gateway's settings, parsed from the environment once at start-up and frozen. */
 export interface Config {
@@ -64,6 +65,10 @@ export interface Config {
   readonly live: Readonly<LiveConfig>;
   /** The built dashboard, served under `/dashboard` when set (DASHBOARD_DIR). */
   readonly dashboardDir: string | undefined;
+  /** The manifest `PERSISTED_DOCUMENTS` names, loaded and checked: document id to text. */
+  readonly persistedDocuments: ReadonlyMap<string, string> | undefined;
+  /** Operations only by document id (`PERSISTED_DOCUMENTS_ONLY`); needs `persistedDocuments`. */
+  readonly persistedDocumentsOnly: boolean;
 }
 
 export interface LiveConfig {
@@ -227,6 +232,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   const redisReadTimeoutMs = integer('REDIS_READ_TIMEOUT_MS', DEFAULTS.redis.readTimeoutMs, 1, 60_000);
   const headersTimeoutMs = integer('HTTP_HEADERS_TIMEOUT_MS', DEFAULTS.http.headersTimeoutMs, 100, 600_000);
+  const persistedDocuments = read('PERSISTED_DOCUMENTS');
+  const persistedDocumentsOnly = flag('PERSISTED_DOCUMENTS_ONLY', false);
+  if (persistedDocumentsOnly && persistedDocuments === undefined) {
+    throw new ConfigError('PERSISTED_DOCUMENTS_ONLY: expected PERSISTED_DOCUMENTS to be set too, received PERSISTED_DOCUMENTS_ONLY=true alone');
+  }
 
   return Object.freeze({
     host: read('HOST') ?? DEFAULTS.http.host,
@@ -313,6 +323,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxSubscriptionsPerConnection: integer('MAX_SUBSCRIPTIONS_PER_CONNECTION', DEFAULTS.live.maxSubscriptionsPerConnection, 1, 100_000),
     }),
     dashboardDir: directory('DASHBOARD_DIR'),
+    // Loaded here, once: a missing or broken manifest stops start-up, naming the variable.
+    persistedDocuments: persistedDocuments === undefined ? undefined : loadPersistedDocuments(persistedDocuments),
+    persistedDocumentsOnly,
   });
 }
 

@@ -150,6 +150,13 @@ export const DEFAULTS = Object.freeze({
     /** Bytes written to a WebSocket but not yet sent past which it is closed (a client that does not read). */
     maxSocketBufferBytes: 8 * 1024 * 1024,
   }),
+  /** Persisted documents (`PERSISTED_DOCUMENTS`, src/edge/persisted-documents.ts); fixed bounds. */
+  persistedDocuments: Object.freeze({
+    /** The largest manifest read at start-up; the dashboard's is under 2 KB. */
+    maxManifestBytes: 8 * 1024 * 1024,
+    /** The longest document id, in a manifest or a request (`sha256:<hex>` is 71 characters). */
+    maxIdLength: 256,
+  }),
   process: Object.freeze({
     logLevel: 'info',
     maxHeapMb: 512,

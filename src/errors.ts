@@ -11,7 +11,11 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'RESPONSE_TOO_LARGE'
   | 'CSRF_HEADER_MISSING'
-  | 'TOO_MANY_SUBSCRIPTIONS';
+  | 'TOO_MANY_SUBSCRIPTIONS'
+  /** A request yoga cannot take as it is (yoga's own code): here, both `query` and `documentId`. */
+  | 'BAD_REQUEST'
+  | 'PERSISTED_DOCUMENT_NOT_FOUND'
+  | 'PERSISTED_DOCUMENT_REQUIRED';
 
 /** `${argument}: expected ${expected}, received ${received}`, with code `BAD_USER_INPUT`. */
 export function badUserInput(argument: string, expected: string, received: unknown) {

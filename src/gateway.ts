@@ -24,6 +24,7 @@ import { useHiddenSuggestions } from './edge/use-hidden-suggestions.js';
 import { useNestingLimit } from './edge/use-nesting-limit.js';
 import { useOperationLimits } from './edge/use-operation-limits.js';
 import { useVariablesLimit } from './edge/use-variables-limit.js';
+import { usePersistedDocuments } from './edge/persisted-documents.js';
 import { useReadiness } from './edge/use-readiness.js';
 import { useDashboard } from './edge/use-dashboard.js';
 import { useReadPlans } from './read/use-read-plans.js';
@@ -144,6 +145,9 @@ export function createGateway({ config, store, logger, isReady = () => true, met
       config.dashboardDir !== undefined && useDashboard({ dir: config.dashboardDir }),
       useBodyLimit({ maxBytes: config.maxBodyBytes }),
       useCsrfPrevention(),
+      // The first to see an operation's parameters: with PERSISTED_DOCUMENTS_ONLY, a query is
+      // refused before its variables are measured or its text parsed.
+      config.persistedDocuments !== undefined && usePersistedDocuments({ documents: config.persistedDocuments, only: config.persistedDocumentsOnly }),
       useVariablesLimit({ maxBytes: config.maxVariablesBytes }),
       useNestingLimit(),
       useOperationLimits(config.limits),
@@ -160,6 +164,9 @@ export function createGateway({ config, store, logger, isReady = () => true, met
   return Object.assign(yoga, {
     warm,
     live,
+    // For WebSocket subscriptions (src/edge/websocket.ts), which do not go through yoga's params.
+    persistedDocuments: config.persistedDocuments,
+    persistedDocumentsOnly: config.persistedDocumentsOnly,
     close() {
       live.close();
       hub.close();

@@ -14,7 +14,9 @@ import { startRedisServer, type RedisServer } from './support/redis-server.js';
 // The dashboard (examples/dashboard) as a user opens it: freshly built, served by a gateway on
 // Redis under /dashboard/, filled with the demo's data through the writer mutations, in Debian's
 // Chromium that can reach nothing but the gateway. The page's test hook (`window.dashboard`)
-// exposes the chart's series, whose data is what the chart draws.
+// exposes the chart's series, whose data is what the chart draws. That gateway accepts persisted
+// documents only (the dashboard's manifest): the page sends ids, never text. The writes go through
+// a second gateway on the same Redis, which takes any operation, as a writer's would.
 
 const BROWSER_MS = 10_000;
 /** A live update must reach the page within this, as the dashboard promises. */
@@ -22,6 +24,7 @@ const LIVE_MS = 1_000;
 const HISTORY_BARS = 200;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SCREENSHOT = join(ROOT, 'docs', 'dashboard.png');
+const MANIFEST = join(ROOT, 'examples', 'dashboard', 'gql', 'persisted-documents.json');
 
 type Candle = { time: number; open: number; high: number; low: number; close: number };
 
@@ -41,9 +44,9 @@ function tickerRows(page: Page): Promise<string[][]> {
   );
 }
 
-async function writeDemoData(gateway: LiveGateway, data: DemoData) {
+async function writeDemoData(writer: LiveGateway, data: DemoData) {
   const write = async (query: string, variables: Record<string, unknown>) => {
-    const { errors } = await gateway.gql(query, variables, WRITER_TOKEN);
+    const { errors } = await writer.gql(query, variables, WRITER_TOKEN);
     expect(errors, query).toBeUndefined();
   };
   await Promise.all([
@@ -66,6 +69,7 @@ describe('the dashboard, served by the gateway, in a browser that can reach noth
   const seriesOf = (symbol: string, timeframe: string) => data.bars.find((entry) => entry.symbol === symbol && entry.timeframe === timeframe)!.bars;
   let redis: RedisServer;
   let gateway: LiveGateway;
+  let writer: LiveGateway;
   let dist: string;
   let browser: Browser;
   let page: Page;
@@ -74,9 +78,12 @@ describe('the dashboard, served by the gateway, in a browser that can reach noth
   beforeAll(async () => {
     dist = mkdtempSync(join(tmpdir(), 'mdc-dashboard-'));
     [redis] = await Promise.all([startRedisServer(), buildDashboard(dist)]);
-    gateway = await startLiveGateway(redis.url, { DASHBOARD_DIR: dist, REDIS_READ_TIMEOUT_MS: '5000' });
+    [gateway, writer] = await Promise.all([
+      startLiveGateway(redis.url, { DASHBOARD_DIR: dist, REDIS_READ_TIMEOUT_MS: '5000', PERSISTED_DOCUMENTS: MANIFEST, PERSISTED_DOCUMENTS_ONLY: 'true' }),
+      startLiveGateway(redis.url, { REDIS_READ_TIMEOUT_MS: '5000' }),
+    ]);
     origin = new URL(gateway.url).origin;
-    await writeDemoData(gateway, data);
+    await writeDemoData(writer, data);
     browser = await openChromium(origin, { timeoutMs: BROWSER_MS, viewport: { width: 1280, height: 760 } });
     page = browser.page;
     await page.goto(`${origin}/dashboard/`, { waitUntil: 'load' });
@@ -84,7 +91,7 @@ describe('the dashboard, served by the gateway, in a browser that can reach noth
 
   afterAll(async () => {
     await browser?.close();
-    await gateway?.shutdown();
+    await Promise.all([gateway?.shutdown(), writer?.shutdown()]);
     await redis?.stop();
     if (dist) rmSync(dist, { recursive: true, force: true });
   });
@@ -140,7 +147,7 @@ describe('the dashboard, served by the gateway, in a browser that can reach noth
       printed(written.last),
       { timeout: LIVE_MS * 3 },
     );
-    const { errors } = await gateway.gql('mutation($ticker: TickerInput!) { putTicker(ticker: $ticker, ttlSeconds: 600) { symbol } }', { ticker: written }, WRITER_TOKEN);
+    const { errors } = await writer.gql('mutation($ticker: TickerInput!) { putTicker(ticker: $ticker, ttlSeconds: 600) { symbol } }', { ticker: written }, WRITER_TOKEN);
     expect(errors).toBeUndefined();
     await shown;
     expect(Date.now() - startedMs, 'from the mutation sent to the new price shown, in ms').toBeLessThan(LIVE_MS);
@@ -151,13 +158,13 @@ describe('the dashboard, served by the gateway, in a browser that can reach noth
   it('moves the open candle when a bar with its open time is written, and appends the next one', async () => {
     const newest = seriesOf('BTC/USDT', '1h').at(-1)!;
     const moved = { ...newest, high: newest.high + 250, close: newest.high + 200, volume: newest.volume + 10 };
-    let result = await gateway.gql('mutation($bars: [BarInput!]!) { putBars(symbol: "BTC/USDT", timeframe: "1h", bars: $bars) }', { bars: [moved] }, WRITER_TOKEN);
+    let result = await writer.gql('mutation($bars: [BarInput!]!) { putBars(symbol: "BTC/USDT", timeframe: "1h", bars: $bars) }', { bars: [moved] }, WRITER_TOKEN);
     expect(result.errors).toBeUndefined();
     await expect.poll(async () => (await candles(page)).at(-1), { timeout: BROWSER_MS }).toEqual(candleOf(moved));
     expect(await candles(page)).toHaveLength(HISTORY_BARS);
 
     const next = { openTime: new Date(Date.parse(newest.openTime) + 3_600_000).toISOString(), open: moved.close, high: moved.close + 5, low: moved.close - 5, close: moved.close + 1, volume: 1 };
-    result = await gateway.gql('mutation($bars: [BarInput!]!) { putBars(symbol: "BTC/USDT", timeframe: "1h", bars: $bars) }', { bars: [next] }, WRITER_TOKEN);
+    result = await writer.gql('mutation($bars: [BarInput!]!) { putBars(symbol: "BTC/USDT", timeframe: "1h", bars: $bars) }', { bars: [next] }, WRITER_TOKEN);
     expect(result.errors).toBeUndefined();
     await expect.poll(async () => (await candles(page)).at(-1), { timeout: BROWSER_MS }).toEqual(candleOf(next));
     expect((await candles(page)).slice(-2, -1)).toEqual([candleOf(moved)]);
@@ -177,7 +184,7 @@ describe('the dashboard, served by the gateway, in a browser that can reach noth
     // A BTC bar no longer reaches the chart; an ETH one does.
     const btc = { ...seriesOf('BTC/USDT', '1h').at(-1)!, close: 1 };
     const moved = { ...eth.at(-1)!, high: eth.at(-1)!.high + 10, close: eth.at(-1)!.high + 5 };
-    const result = await gateway.gql(
+    const result = await writer.gql(
       'mutation($btc: [BarInput!]!, $eth: [BarInput!]!) { a: putBars(symbol: "BTC/USDT", timeframe: "1h", bars: $btc) b: putBars(symbol: "ETH/USDT", timeframe: "1h", bars: $eth) }',
       { btc: [{ ...btc, low: 1 }], eth: [moved] },
       WRITER_TOKEN,

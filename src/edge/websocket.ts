@@ -8,6 +8,7 @@ import { DEFAULTS } from '../defaults.js';
 import { badUserInput, coded } from '../errors.js';
 import type { Gateway } from '../gateway.js';
 import { variablesProblem } from './use-variables-limit.js';
+import { persistedQueryOf } from './persisted-documents.js';
 
 export interface WebSocketOptions {
   server: Server;
@@ -73,14 +74,24 @@ export function serveWebSockets({ server, gateway, logger, corsOrigins, maxMessa
           coded('TOO_MANY_SUBSCRIPTIONS', `subscriptions on this connection: expected at most ${maxSubscriptions} (MAX_SUBSCRIPTIONS_PER_CONNECTION), received ${held}`),
         ];
       }
+      // Persisted documents (PERSISTED_DOCUMENTS), by the rules of HTTP. graphql-ws requires
+      // `query` to be a string but passes other fields of the payload through, so a subscription
+      // by id sends `{ query: '', documentId: 'sha256:...' }`.
+      let query = payload.query;
+      const { persistedDocuments, persistedDocumentsOnly } = gateway;
+      if (persistedDocuments !== undefined) {
+        const text = persistedQueryOf(payload, { documents: persistedDocuments, only: persistedDocumentsOnly });
+        if (typeof text !== 'string') return [text];
+        query = text;
+      }
       const tooLarge = variablesProblem(payload.variables, maxVariablesBytes);
       if (tooLarge !== undefined) return [tooLarge];
       const request = new Request(new URL(endpoint, 'http://gateway'));
-      const { schema, execute, subscribe, contextFactory, parse, validate } = gateway.getEnveloped({ request, params: payload });
+      const { schema, execute, subscribe, contextFactory, parse, validate } = gateway.getEnveloped({ request, params: { ...payload, query } });
       // The limits' rules throw their rejection (see use-operation-limits.ts), in parsing or validation.
       let document: DocumentNode;
       try {
-        document = parse(payload.query);
+        document = parse(query);
         const errors = validate(schema, document);
         if (errors.length > 0) return errors;
       } catch (error) {

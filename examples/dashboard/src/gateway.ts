@@ -1,8 +1,11 @@
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
-import { createClient } from 'graphql-ws';
+import { createClient, type SubscribePayload } from 'graphql-ws';
 
-/** A generated document: its text, with the types of its result and of its variables. */
-export type Document<TResult, TVariables> = DocumentTypeDecoration<TResult, TVariables> & { toString(): string };
+/**
+ * A generated document: its text, with the types of its result and of its variables, and its id
+ * in the persisted-documents manifest (`__meta__.hash`, `sha256:<hex>`), which is what is sent.
+ */
+export type Document<TResult, TVariables> = DocumentTypeDecoration<TResult, TVariables> & { toString(): string; __meta__?: Record<string, unknown> | undefined };
 
 export type ConnectionStatus = 'connecting' | 'live' | 'reconnecting';
 
@@ -60,7 +63,8 @@ export function createGatewayClient({ url, onStatus, onReconnect, onError }: Gat
     const response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json' },
-      body: JSON.stringify({ query: document.toString(), variables }),
+      // The id, not the text: the gateway may accept persisted documents only (PERSISTED_DOCUMENTS_ONLY).
+      body: JSON.stringify({ documentId: documentIdOf(document), variables }),
     });
     let body: GraphQLResponse<TResult>;
     try {
@@ -74,8 +78,10 @@ export function createGatewayClient({ url, onStatus, onReconnect, onError }: Gat
   }
 
   function subscribe<TResult, TVariables>(document: Document<TResult, TVariables>, variables: TVariables, onData: (data: TResult) => void) {
+    // graphql-ws requires `query` to be a string, and sends the payload's other fields as they are.
+    const payload = { query: '', documentId: documentIdOf(document), variables: variables as Record<string, unknown> };
     return socket.subscribe<TResult>(
-      { query: document.toString(), variables: variables as Record<string, unknown> },
+      payload as SubscribePayload,
       {
         next: (result) => {
           if (result.errors?.length) onError(result.errors.map((error) => error.message).join('; '));
@@ -88,6 +94,13 @@ export function createGatewayClient({ url, onStatus, onReconnect, onError }: Gat
   }
 
   return { query, subscribe };
+}
+
+/** The document's id in the manifest that codegen wrote beside it. */
+function documentIdOf(document: { __meta__?: Record<string, unknown> | undefined }): string {
+  const hash = document.__meta__?.['hash'];
+  if (typeof hash !== 'string') throw new Error('expected a document generated with persistedDocuments (npm run codegen), received one without __meta__.hash');
+  return hash;
 }
 
 /** A close event or error as a line of text. */
