@@ -33,6 +33,7 @@ import { useFiniteNumbers } from './edge/use-finite-numbers.js';
 import { maskErrorFor } from './edge/mask-error.js';
 import { createParseCache } from './edge/parse-cache.js';
 import { useMetrics } from './edge/use-metrics.js';
+import { useHttpCaching } from './edge/http-caching.js';
 import type { RedisInfo } from './cache/redis-info.js';
 import { createCacheStats } from './metrics/cache-stats.js';
 import { createMetrics, type Metrics, type ReadResult } from './metrics/metrics.js';
@@ -157,6 +158,7 @@ export function createGateway({ config, store, logger, isReady = () => true, met
       useArgumentNames(),
       useReadCost({ maxCost: config.maxReadCost }),
       readPlans !== undefined && useReadPlans(readPlans),
+      useHttpCaching(),
     ],
   });
   // The warm-up, for main.ts to run at start-up as `warmCache` does; `live`, to end every

@@ -13,6 +13,24 @@ export interface Served<T> {
 }
 
 /**
+ * How long what a request was served stays fresh, for HTTP caching (`src/edge/http-caching.ts`).
+ * Point values carry their own `expiresAt`, and so does a trades log (its stamp); bar ranges,
+ * latest bars and nulls have none that says when the answer changes.
+ */
+export interface Freshness {
+  /** The earliest `expiresAt` among the values served, in ms since the epoch; `undefined` when none carried one. */
+  expiresAtMs: number | undefined;
+  /** A value was served stale (past its `expiresAt`, or from the stale tier while Redis is unavailable), or a read failed. */
+  stale: boolean;
+  /**
+   * Something served has no known freshness: a bar range, a null (nothing cached, or a symbol
+   * the exchange does not list), a point without `expiresAt` (a latest bar), an empty trades log,
+   * a value that did not decode.
+   */
+  unknown: boolean;
+}
+
+/**
  * A request's loaders. Every point read of the request (tickers, funding rates, Fear & Greed,
  * LLM analyses, latest bars) goes through `points`, and every bar range through `ranges`.
  * DataLoader collects the loads made while the executor resolves sibling fields and dispatches
@@ -31,17 +49,37 @@ export interface Served<T> {
  * values another has since invalidated.
  */
 export function createLoaders(store: CacheStore, tier: StaleTier, filler?: Filler, countRead?: CountRead) {
+  // What the request was served, for `freshness()`: each batch's answers as they are (ranges with
+  // their stamps), judged only if asked. Every read passes through `readPoints` or `readRanges`
+  // exactly once (what a plan hands over is not read again), so nothing counts twice; and this
+  // holds nothing the loaders' memo does not hold already.
+  const servedPoints: Array<ReadonlyArray<Served<string> | null | Error>> = [];
+  const servedRanges: Array<{ list: readonly SeriesRange[]; served: ReadonlyArray<Served<string[]> | null | Error> }> = [];
+  let failed = false;
+  let undecodable = false;
   const readPoints = async (keys: readonly string[]) => {
-    const served = await readThrough(tier, keys, pointKeyOf, store.getMany);
-    const answers = filler === undefined ? served : await readThroughSources(filler, tier, keys, served);
-    if (countRead !== undefined) keys.forEach((key, i) => countRead(key, resultOf(served[i]!, answers[i]!)));
-    return answers;
+    try {
+      const served = await readThrough(tier, keys, pointKeyOf, store.getMany);
+      const answers = filler === undefined ? served : await readThroughSources(filler, tier, keys, served);
+      if (countRead !== undefined) keys.forEach((key, i) => countRead(key, resultOf(served[i]!, answers[i]!)));
+      servedPoints.push(answers);
+      return answers;
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
   };
   const readRanges = async (list: readonly SeriesRange[]) => {
-    const read = await readThrough(tier, list, rangeKeyOf, store.rangeMany);
-    const served = await completeRanges(list, read);
-    if (countRead !== undefined) list.forEach((range, i) => countRead(range.key, resultOf(read[i]!, served[i]!)));
-    return withoutStamps(list, served);
+    try {
+      const read = await readThrough(tier, list, rangeKeyOf, store.rangeMany);
+      const served = await completeRanges(list, read);
+      if (countRead !== undefined) list.forEach((range, i) => countRead(range.key, resultOf(read[i]!, served[i]!)));
+      servedRanges.push({ list, served });
+      return withoutStamps(list, served);
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
   };
   /** `read` completed from the sources, for the kinds that have one. */
   const completeRanges = async (list: readonly SeriesRange[], read: Array<Served<string[]> | null | Error>) => {
@@ -93,8 +131,30 @@ export function createLoaders(store: CacheStore, tier: StaleTier, filler?: Fille
      * from the tier (Redis is unavailable then) or has been rewritten meanwhile.
      */
     async discard(key: string, raw: string | null, stale: boolean) {
+      undecodable = true;
       tier.forget(key);
       if (!stale) await store.discard(key, raw);
+    },
+    /** How long everything this request was served so far stays fresh (see `Freshness`). */
+    freshness(): Freshness {
+      const freshness: Freshness = { expiresAtMs: undefined, stale: failed, unknown: undecodable };
+      /** `stamp`: the stored JSON that carries the answer's `expiresAt`, if any. */
+      const see = (answer: Served<unknown> | null | Error, stamp: string | undefined) => {
+        if (answer instanceof Error) return void (freshness.stale = true);
+        if (answer?.stale) freshness.stale = true;
+        const expiresAtMs = stamp === undefined ? Number.NaN : expiresAtOf(stamp);
+        if (Number.isNaN(expiresAtMs)) freshness.unknown = true;
+        else if (freshness.expiresAtMs === undefined || expiresAtMs < freshness.expiresAtMs) freshness.expiresAtMs = expiresAtMs;
+      };
+      for (const answers of servedPoints) for (const answer of answers) see(answer, answer === null || answer instanceof Error ? undefined : answer.value);
+      for (const { list, served } of servedRanges) {
+        served.forEach((answer, i) => {
+          // A bar range has no expiry; a trades log has its stamp's (an absent marker serves no trades).
+          const first = list[i]!.log && answer !== null && !(answer instanceof Error) ? answer.value[0] : undefined;
+          see(answer, first !== undefined && isLogStamp(first) && !isAbsent(first) ? first : undefined);
+        });
+      }
+      return freshness;
     },
   };
 }
