@@ -1,4 +1,4 @@
-import { getOperationAST, Kind, type DocumentNode, type FieldNode, type SelectionSetNode, type ValueNode } from 'graphql';
+import { getOperationAST, Kind, type DocumentNode, type FieldNode, type OperationDefinitionNode, type SelectionSetNode, type ValueNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { operationTooComplex } from './operation-too-complex.js';
 import { DEFAULTS } from '../defaults.js';
@@ -35,14 +35,19 @@ export function useReadCost({ maxCost = DEFAULTS.limits.readCost }: ReadCostOpti
     onExecute({ args, setResultAndStopExecution }) {
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation !== 'query') return;
-      const variables = (args.variableValues ?? {}) as Record<string, unknown>;
-      let cost = 0;
-      for (const field of rootFields(args.document, operation.selectionSet)) cost += costOf(field, variables);
+      const cost = readCostOf(args.document, operation, (args.variableValues ?? {}) as Record<string, unknown>);
       if (cost > maxCost) {
         setResultAndStopExecution({ errors: [operationTooComplex('read cost', `at most ${maxCost} (MAX_READ_COST)`, cost)] });
       }
     },
   };
+}
+
+/** What `operation` of `document` would read with `variables` as sent (see `useReadCost`). */
+export function readCostOf(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): number {
+  let cost = 0;
+  for (const field of rootFields(document, operation.selectionSet)) cost += costOf(field, variables);
+  return cost;
 }
 
 function costOf(field: FieldNode, variables: Record<string, unknown>): number {
