@@ -48,6 +48,8 @@ export interface Config {
   readonly introspection: boolean;
   /** Answer plain cache queries with read plans instead of the executor (READ_PLANS, on by default). */
   readonly readPlans: boolean;
+  /** Answer the requests a read plan serves straight from the socket, before yoga (FAST_LANE, on by default; needs READ_PLANS). */
+  readonly fastLane: boolean;
   readonly corsOrigins: readonly string[];
   readonly maxBodyBytes: number;
   readonly maxVariablesBytes: number;
@@ -273,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphiql: flag('GRAPHIQL', !production),
     introspection: flag('INTROSPECTION', !production),
     readPlans: flag('READ_PLANS', true),
+    fastLane: flag('FAST_LANE', true),
     corsOrigins: origins('CORS_ORIGINS'),
     maxBodyBytes: integer('MAX_BODY_BYTES', DEFAULTS.limits.bodyBytes, 1024, 100 * 1024 * 1024),
     maxVariablesBytes: integer('MAX_VARIABLES_BYTES', DEFAULTS.limits.variablesBytes, 16, 100 * 1024 * 1024),

@@ -126,6 +126,8 @@ export const DEFAULTS = Object.freeze({
     renderingsBytes: 16 * 1024 * 1024,
     /** Documents the nesting check has already measured. */
     nestingBytes: 8 * 1024 * 1024,
+    /** Characters of document text the fast lane knows (src/edge/known-documents.ts). */
+    knownDocumentsChars: 512 * 1024,
   }),
   /** Live updates: subscriptions over SSE and WebSocket (src/live, src/edge/websocket.ts). */
   live: Object.freeze({
@@ -150,6 +152,11 @@ export const DEFAULTS = Object.freeze({
     /** Bytes written to a WebSocket but not yet sent past which it is closed (a client that does not read). */
     maxSocketBufferBytes: 8 * 1024 * 1024,
   }),
+  /**
+   * The largest body the fast lane reads (src/edge/fast-lane.ts); a larger one goes to yoga
+   * unread. A query with 500 symbols is about 10 KB: what is larger is a write, read once, by yoga.
+   */
+  fastLaneMaxBodyBytes: 64 * 1024,
   /** Persisted documents (`PERSISTED_DOCUMENTS`, src/edge/persisted-documents.ts); fixed bounds. */
   persistedDocuments: Object.freeze({
     /** The largest manifest read at start-up; the dashboard's is under 2 KB. */

@@ -32,6 +32,8 @@ import { useReadCost } from './edge/use-read-cost.js';
 import { useFiniteNumbers } from './edge/use-finite-numbers.js';
 import { maskErrorFor } from './edge/mask-error.js';
 import { createParseCache } from './edge/parse-cache.js';
+import { createFastLane, type FastLaneDeps, type FastLaneServerContext } from './edge/fast-lane.js';
+import { createKnownDocuments } from './edge/known-documents.js';
 import { useMetrics } from './edge/use-metrics.js';
 import { useHttpCaching } from './edge/http-caching.js';
 import type { RedisInfo } from './cache/redis-info.js';
@@ -55,14 +57,17 @@ export interface GatewayDeps {
 /**
  * Builds the gateway: a yoga server answering `/graphql` (GraphiQL on GET from a browser),
  * `/health`, `/ready`, `/metrics` and, with `DASHBOARD_DIR`, the dashboard under `/dashboard/`.
- * It does not listen and reads no environment; `src/main.ts` does both (and serves subscriptions
- * over WebSocket, on the same server). It does not own `store` either: closing it is the caller's
+ * It does not listen and reads no environment; `src/main.ts` does both, serving `fastLane` (the
+ * fast lane in front of yoga, src/edge/fast-lane.ts) and subscriptions over WebSocket, on the
+ * same server. It does not own `store` either: closing it is the caller's
  * business.
  */
 export function createGateway({ config, store, logger, isReady = () => true, metrics = createMetrics(), redisInfo }: GatewayDeps) {
   const keys = createKeyLayout(config);
   const tier = createStaleTier({ maxBytes: config.staleTierMaxBytes, maxAgeMs: config.staleMaxAgeSeconds * 1000 });
   const readPlans = config.readPlans ? createReadPlans() : undefined;
+  // The documents the fast lane may answer: those a read plan has answered through yoga.
+  const known = readPlans && config.fastLane ? createKnownDocuments() : undefined;
   // What another gateway process changed is no longer what this one keeps: its stale tier and its
   // renderings drop it, so that it is never served, stale or not, once Redis has a newer answer.
   store.onChange((change) => {
@@ -126,7 +131,8 @@ export function createGateway({ config, store, logger, isReady = () => true, met
 
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
-    context: ({ request }) => createContext(request, deps),
+    // A request the fast lane handed over after its plan ran keeps that plan's context (and what it read).
+    context: ({ request, fastLaneContext }: { request: Request } & Partial<FastLaneServerContext>) => fastLaneContext ?? createContext(request, deps),
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/health',
     landingPage: false,
@@ -157,13 +163,32 @@ export function createGateway({ config, store, logger, isReady = () => true, met
       useFiniteNumbers(),
       useArgumentNames(),
       useReadCost({ maxCost: config.maxReadCost }),
-      readPlans !== undefined && useReadPlans(readPlans),
+      readPlans !== undefined && useReadPlans(readPlans, known),
       useHttpCaching(),
     ],
   });
+  // `fastLane`: the Node request listener to serve with, yoga behind the fast lane (or yoga alone).
+  const fastLane =
+    readPlans && known
+      ? createFastLane({
+          // whatwg-node's listener adds a third argument to the server context; its type omits it.
+          yoga: yoga.requestListener as FastLaneDeps['yoga'],
+          schema,
+          plans: readPlans,
+          known,
+          context: (request) => createContext(request, deps),
+          metrics,
+          maxBodyBytes: config.maxBodyBytes,
+          maxVariablesBytes: config.maxVariablesBytes,
+          maxReadCost: config.maxReadCost,
+          corsOrigins: config.corsOrigins,
+          persisted: config.persistedDocuments && { documents: config.persistedDocuments, only: config.persistedDocumentsOnly },
+        })
+      : yoga;
   // The warm-up, for main.ts to run at start-up as `warmCache` does; `live`, to end every
   // subscription at shutdown (an open stream would hold its connection until the grace ends).
   return Object.assign(yoga, {
+    fastLane,
     warm,
     live,
     // For WebSocket subscriptions (src/edge/websocket.ts), which do not go through yoga's params.

@@ -64,7 +64,8 @@ export async function start(config: Config, { handleSignals = true, logger = cre
       // hold its connection that long past either).
       connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
     },
-    gateway,
+    // The fast lane answers what a read plan serves, yoga everything else (FAST_LANE=false: yoga alone).
+    gateway.fastLane,
   );
   // Subscriptions over WebSocket, on the same path and server.
   const webSockets = serveWebSockets({

@@ -53,6 +53,79 @@ async function answer(gateway: TestGateway, { query, variables, operationName, a
 
 type Answer = Awaited<ReturnType<typeof answer>>;
 
+// --- Asking over HTTP -----------------------------------------------------------------------
+
+/** The one origin CORS allows, in every gateway of the differential tests. */
+const ALLOWED_ORIGIN = 'http://allowed.test';
+/** Small, so that a padded body is over it. */
+const MAX_BODY_BYTES = 16 * 1024;
+const HTTP_ENV = { CORS_ORIGINS: ALLOWED_ORIGIN, MAX_BODY_BYTES: String(MAX_BODY_BYTES) };
+
+/**
+ * How a request travels: the forms the fast lane answers and the ones it must hand to yoga
+ * untouched (a GET without the CSRF header, a form's content type, one yoga does not take as
+ * JSON, an origin CORS allows, a body over the limit, bad JSON, a body without a length).
+ */
+interface Transport {
+  method: 'POST' | 'GET';
+  contentType: string | undefined;
+  csrf: boolean;
+  origin: string | undefined;
+  body: 'as is' | 'oversized' | 'bad JSON' | 'chunked';
+  /** `*` asks for a 304 whenever the answer may be cached (see src/edge/http-caching.ts). */
+  ifNoneMatch: '*' | undefined;
+}
+const PLAIN: Transport = { method: 'POST', contentType: 'application/json', csrf: false, origin: undefined, body: 'as is', ifNoneMatch: undefined };
+const transport: fc.Arbitrary<Transport> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant(PLAIN) },
+  { weight: 2, arbitrary: fc.constant<Transport>({ ...PLAIN, method: 'GET', contentType: undefined, csrf: true }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      method: fc.constantFrom('POST' as const, 'GET' as const),
+      contentType: fc.constantFrom(undefined, 'application/json', 'application/json; charset=utf-8', 'application/JSON', 'text/plain', 'application/graphql+json'),
+      csrf: fc.boolean(),
+      origin: fc.constantFrom(undefined, ALLOWED_ORIGIN, 'http://elsewhere.test'),
+      body: fc.constantFrom('as is' as const, 'as is' as const, 'oversized' as const, 'bad JSON' as const, 'chunked' as const),
+      ifNoneMatch: fc.constantFrom(undefined, '*' as const),
+    }),
+  },
+);
+
+/**
+ * Status, every header but the ones that name the moment or the connection, and the body exactly
+ * as sent, over a real socket.
+ */
+async function answerOverHttp(url: string, { query, variables, operationName, accept }: Request, how: Transport = PLAIN) {
+  const headers: Record<string, string> = {};
+  if (how.contentType !== undefined) headers['content-type'] = how.contentType;
+  if (accept !== undefined) headers['accept'] = accept;
+  if (how.csrf) headers['x-graphql-yoga-csrf'] = '1';
+  if (how.origin !== undefined) headers['origin'] = how.origin;
+  if (how.ifNoneMatch !== undefined) headers['if-none-match'] = how.ifNoneMatch;
+  let response: Response;
+  if (how.method === 'GET') {
+    const search = new URLSearchParams({ query, variables: JSON.stringify(variables), ...(operationName !== undefined && { operationName }) });
+    if (how.body === 'bad JSON') search.set('variables', JSON.stringify(variables).slice(0, -1));
+    response = await fetch(`${url}/graphql?${search}`, { headers });
+  } else {
+    const text = JSON.stringify({ query: how.body === 'oversized' ? query + ' '.repeat(MAX_BODY_BYTES) : query, variables, operationName });
+    const body = how.body === 'bad JSON' ? text.slice(0, -1) : text;
+    const init: RequestInit & { duplex?: 'half' } =
+      how.body === 'chunked'
+        ? { method: 'POST', headers, body: new Blob([body]).stream(), duplex: 'half' }
+        : { method: 'POST', headers, body };
+    response = await fetch(`${url}/graphql`, init);
+  }
+  const kept = [...response.headers].filter(([name]) => !['date', 'connection', 'keep-alive'].includes(name));
+  // The seconds a value has left are compared apart: answers a second boundary apart differ by one.
+  const maxAge = Number(/max-age=(\d+)/.exec(response.headers.get('cache-control') ?? '')?.[1] ?? -1);
+  const answered = Object.fromEntries(kept.map(([name, value]) => [name, name === 'cache-control' ? value.replace(/max-age=\d+/, 'max-age=N') : value]));
+  return { status: response.status, headers: answered, body: await response.text(), maxAge };
+}
+
+type HttpAnswer = Awaited<ReturnType<typeof answerOverHttp>>;
+
 /**
  * What a gateway logged, without what differs from run to run, in a fixed order: the order in
  * which concurrent resolvers log is not something a plan must keep.
@@ -66,34 +139,48 @@ const unplanned = (store: CacheStore, env: Record<string, string> = {}) => testG
 type Outage = 'none' | 'from the second request' | 'throughout';
 
 /**
- * Fills a store for each gateway in the same way, sends `request` to both twice (the second time
- * finds the plan compiled and what the first discarded gone, or, in an outage, only what the
- * first read to serve stale), and expects the same status, content type and bytes each time, and
- * the same cache contents and logs after. Resolves to the answers.
+ * Fills a store for each of three gateways in the same way: one without read plans (the
+ * executor), one with plans behind yoga alone (`FAST_LANE=false`), one behind the fast lane, each
+ * on its own `node:http` server. Sends `request` to each twice, travelling as `how` says (the
+ * second time finds the plan compiled and the document known to the fast lane, and what the first
+ * discarded gone, or, in an outage, only what the first read to serve stale), and expects the same
+ * status, headers and bytes from all three each time, and the same cache contents and logs after.
+ * Resolves to the answers and to how many the fast lane answered itself.
  */
 async function expectSameAsExecutor(
   fillStore: (store: CacheStore) => Promise<unknown>,
   request: Request,
-  { env = {}, outage = 'none' }: { env?: Record<string, string>; outage?: Outage } = {},
+  { env = {}, outage = 'none', how = PLAIN }: { env?: Record<string, string>; outage?: Outage; how?: Transport } = {},
 ) {
-  const [withPlans, withoutPlans] = [createMemoryStore(), createMemoryStore()];
-  await fillStore(withPlans);
-  await fillStore(withoutPlans);
-  const [plannedStore, unplannedStore] = [interruptible(withPlans), interruptible(withoutPlans)];
-  const [plannedGateway, unplannedGateway] = [planned(plannedStore, env), unplanned(unplannedStore, env)];
-  const answers: Answer[] = [];
-  for (const attempt of ['first', 'second']) {
-    if (outage === 'throughout' || (outage === 'from the second request' && attempt === 'second')) {
-      plannedStore.takeDown();
-      unplannedStore.takeDown();
+  const bare = [createMemoryStore(), createMemoryStore(), createMemoryStore()];
+  for (const store of bare) await fillStore(store);
+  const stores = bare.map(interruptible);
+  const gateways = [
+    unplanned(stores[0]!, { ...HTTP_ENV, ...env }),
+    planned(stores[1]!, { ...HTTP_ENV, ...env, FAST_LANE: 'false' }),
+    planned(stores[2]!, { ...HTTP_ENV, ...env }),
+  ];
+  const servers = await Promise.all(gateways.map((gateway) => gateway.listen()));
+  try {
+    const answers: HttpAnswer[] = [];
+    for (const attempt of ['first', 'second']) {
+      if (outage === 'throughout' || (outage === 'from the second request' && attempt === 'second')) for (const store of stores) store.takeDown();
+      const [executor, yoga, fastLane] = await Promise.all(servers.map(({ url }) => answerOverHttp(url, request, how)));
+      const { maxAge, ...expected } = executor!;
+      for (const [path, { maxAge: theirs, ...answered }] of [['with plans', yoga!], ['through the fast lane', fastLane!]] as const) {
+        expect(answered, `${attempt} answer to ${request.query} ${path} (${JSON.stringify(how)})`).toEqual(expected);
+        expect(Math.abs(theirs - maxAge), `max-age ${path}`).toBeLessThanOrEqual(1);
+      }
+      answers.push(executor!);
+      const [executorCache, ...plannedCaches] = await Promise.all(bare.map(contentsOf));
+      for (const cache of plannedCaches) expect(cache, `cache after the ${attempt} request`).toEqual(executorCache);
+      const [executorLogs, ...plannedLogs] = gateways.map(logsOf);
+      for (const logs of plannedLogs) expect(logs, `logs after the ${attempt} request`).toEqual(executorLogs);
     }
-    const expected = await answer(unplannedGateway, request);
-    expect(await answer(plannedGateway, request), `${attempt} answer to ${request.query}`).toEqual(expected);
-    answers.push(expected);
-    expect(await contentsOf(withPlans), `cache after the ${attempt} request`).toEqual(await contentsOf(withoutPlans));
-    expect(logsOf(plannedGateway), `logs after the ${attempt} request`).toEqual(logsOf(unplannedGateway));
+    return { answers, fastLaneAnswered: gateways[2]!.metrics.fastLaneCounts().answered };
+  } finally {
+    await Promise.all(servers.map((server) => server.close()));
   }
-  return answers;
 }
 
 const outage = fc.oneof(
@@ -104,17 +191,21 @@ const outage = fc.oneof(
 describe('a gateway with read plans', () => {
   it('answers any query over any cache contents exactly as the executor does: same status, same bytes, same cache and logs afterwards', async () => {
     let answeredWithoutErrors = 0;
+    let answeredByTheFastLane = 0;
     await fc.assert(
-      fc.asyncProperty(cacheContents, clientRequest.map(render), fc.boolean(), outage, async (contents, request, production, outage) => {
+      fc.asyncProperty(cacheContents, clientRequest.map(render), fc.boolean(), outage, transport, async (contents, request, production, outage, how) => {
         const env: Record<string, string> = production ? { NODE_ENV: 'production' } : {};
-        const answers = await expectSameAsExecutor((store) => fill(store, contents), request, { env, outage });
+        const { answers, fastLaneAnswered } = await expectSameAsExecutor((store) => fill(store, contents), request, { env, outage, how });
         if (isPlanned(request) && answers.some(({ body }) => body.includes('"data":{') && !body.includes('"errors"'))) answeredWithoutErrors += 1;
+        if (fastLaneAnswered > 0) answeredByTheFastLane += 1;
       }),
       { seed: SEED, numRuns: RUNS },
     );
-    // The generators must keep producing queries that plans answer, not only ones they hand over.
+    // The generators must keep producing queries that plans answer, not only ones they hand over,
+    // and requests the fast lane answers itself, not only ones it hands to yoga.
     expect(answeredWithoutErrors).toBeGreaterThan(RUNS / 8);
-  });
+    expect(answeredByTheFastLane).toBeGreaterThan(RUNS / 20);
+  }, 120_000);
 
   it('reports the errors of a value read twice, next to another field that fails, in the executor’s order', async () => {
     // The smallest case of a divergence the property above finds. The stored symbol is one
@@ -129,7 +220,7 @@ describe('a gateway with read plans', () => {
   it.each(SHAPES)('answers each odd or corrupt field of a stored $type exactly as the executor does', async ({ type, fields, wellFormed, write, query }) => {
     const request = { query: query.replaceAll('ALL', allFieldsOf(type)), variables: {} };
     expect(isPlanned(request)).toBe(true);
-    const [{ body }] = (await expectSameAsExecutor((store) => write(store, encodeRecord(wellFormed)), request)) as [Answer];
+    const [{ body }] = (await expectSameAsExecutor((store) => write(store, encodeRecord(wellFormed)), request)).answers as [HttpAnswer];
     expect(body).not.toContain('"errors"');
     for (const [name, { odd, corrupt }] of Object.entries(fields)) {
       for (const value of [...odd, ...corrupt]) {
@@ -188,7 +279,7 @@ describe('a planned query', () => {
     const [{ body }] = (await expectSameAsExecutor(
       (store) => store.upsertSeries({ key: keys.bars('BTC/USDT', '1h'), latestKey: keys.latestBar('BTC/USDT', '1h'), members, ttlMs: TTL_MS, maxMembers: 10 }),
       request,
-    )) as [Answer];
+    )).answers as [HttpAnswer];
     expect(body).toBe('{"data":{"bars":[{"close":13},{"close":12}]}}');
   });
 
@@ -248,7 +339,7 @@ describe('a planned query', () => {
     const [{ body }] = (await expectSameAsExecutor(async (store) => {
       stores.push(store);
       await appendTrades(store);
-    }, request)) as [Answer];
+    }, request)).answers as [HttpAnswer];
     const served = ids.map((id) => {
       const { time, price, side } = JSON.parse(TRADES[Number(id.slice(1))]!);
       return { id, time, price, side: side.toUpperCase(), stale: false };
@@ -264,7 +355,7 @@ describe('a planned query', () => {
     const [{ body }] = (await expectSameAsExecutor(async (store) => {
       await appendTrades(store);
       await store.discard(keys.trades('BTC/USDT'), STAMP);
-    }, request)) as [Answer];
+    }, request)).answers as [HttpAnswer];
     expect(body).toBe('{"data":{"trades":[{"id":"t4"},{"id":"t3"}]}}');
   });
 

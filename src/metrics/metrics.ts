@@ -43,6 +43,19 @@ export function createMetrics() {
     },
   });
 
+  // By hand as reads are: counted on every request to the endpoint.
+  const fastLane = { answered: 0, handed_over: 0 };
+  new Counter({
+    name: 'mdc_fast_lane_requests_total',
+    help: 'Requests to /graphql by what the fast lane did: answered them itself, or handed them to yoga (everything but a known document served by a read plan).',
+    labelNames: ['outcome'] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const [outcome, count] of Object.entries(fastLane)) this.inc({ outcome }, count);
+    },
+  });
+
   const requests = new Counter({
     name: 'mdc_graphql_requests_total',
     help: 'GraphQL requests by operation type (none: refused before one was chosen) and outcome (error: the result has errors).',
@@ -168,6 +181,11 @@ export function createMetrics() {
       const counts = reads.get(kind)!;
       return { reads: READ_RESULTS.reduce((n, result) => n + counts[result], 0), hits: counts.hit };
     },
+    fastLane(outcome: keyof typeof fastLane) {
+      fastLane[outcome] += 1;
+    },
+    /** Requests the fast lane answered and handed over since start. */
+    fastLaneCounts: () => ({ ...fastLane }),
     request(operation: OperationType, outcome: Outcome, seconds: number) {
       requests.inc({ operation, outcome });
       requestSeconds.observe({ operation, outcome }, seconds);

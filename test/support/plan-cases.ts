@@ -557,7 +557,20 @@ export const clientRequest = fc.record({
     // A second operation, and operationName choosing one of the two.
     { weight: 1, arbitrary: fc.constantFrom('named, next to another' as const, 'the other of two' as const) },
   ),
-  accept: fc.constantFrom('application/json', 'application/graphql-response+json', 'text/event-stream', 'multipart/mixed'),
+  // Mostly what clients send; the rest yoga answers its own way (a stream, GraphiQL, a 406).
+  accept: fc.constantFrom(
+    undefined,
+    undefined,
+    '*/*',
+    'application/json',
+    'application/json',
+    'application/graphql-response+json',
+    'application/graphql-response+json, application/json;q=0.9',
+    'application/json; charset=iso-8859-1',
+    'text/event-stream',
+    'multipart/mixed',
+    'text/html',
+  ),
 });
 type ClientRequest = typeof clientRequest extends fc.Arbitrary<infer T> ? T : never;
 

@@ -47,3 +47,5 @@ export function createReadPlans({ renderingsMaxBytes = DEFAULTS.memos.renderings
       runReadPlan(plan, schema, variables, ctx, render),
   };
 }
+
+export type ReadPlans = ReturnType<typeof createReadPlans>;
