@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { ServerChild } from './children.js';
 import { commandsSinceReset, readsSinceReset, resetStats, totalCalls } from './redis-stats.js';
+import { dataDifference } from './same-data.js';
 import type { Workload, WorkloadId } from './workloads.js';
 
 /** Requests per server and workload for counting round trips, one at a time. */
@@ -8,8 +9,8 @@ const SEQUENTIAL_REQUESTS = 10;
 const REQUEST_TIMEOUT_MS = 5000;
 
 export interface Agreement {
-  /** Response body size in bytes, per workload (every server's is the same). */
-  bytes: Record<WorkloadId, number>;
+  /** Response body size in bytes, per workload and server (the same for all but those answering in stored shape). */
+  bytes: Record<WorkloadId, Record<string, number>>;
   /** Per workload and server: Redis commands and socket reads per request, one request at a time. */
   sequential: Record<WorkloadId, Record<string, { commands: number; roundTrips: number }>>;
 }
@@ -22,10 +23,11 @@ export class DisagreementError extends Error {
  * Before anything is timed: every server answers every workload with the same bytes as the
  * gateway (the same request body to each), and the gateway's answer is complete data (no
  * `errors`, no `null`: every value the fill wrote is found). Fails with the first difference
- * shown side by side. Then counts, one request at a time, the commands and round trips each
- * server costs Redis.
+ * shown side by side. The servers named in `storedShape` write stored values as they are
+ * (servers/splice.ts), so they are held to the same data instead (same-data.ts). Then counts,
+ * one request at a time, the commands and round trips each server costs Redis.
  */
-export async function checkAgreement(servers: readonly ServerChild[], workloads: readonly Workload[], stats: Redis): Promise<Agreement> {
+export async function checkAgreement(servers: readonly ServerChild[], workloads: readonly Workload[], stats: Redis, storedShape: readonly string[] = []): Promise<Agreement> {
   const [reference, ...others] = servers;
   const agreement: Agreement = { bytes: {} as Agreement['bytes'], sequential: {} as Agreement['sequential'] };
   for (const workload of workloads) {
@@ -34,11 +36,17 @@ export async function checkAgreement(servers: readonly ServerChild[], workloads:
     if (!expected.startsWith('{"data":') || expected.includes('null')) {
       throw new DisagreementError(`${workload.id}: ${reference!.name} answered ${expected.slice(0, 300)}: expected complete data, no errors and no null`);
     }
+    agreement.bytes[workload.id] = { [reference!.name]: Buffer.byteLength(expected) };
     for (const server of others) {
       const actual = await post(server, body);
-      if (actual !== expected) throw new DisagreementError(difference(workload.id, reference!.name, expected, server.name, actual));
+      if (storedShape.includes(server.name)) {
+        const different = dataDifference(expected, actual);
+        if (different) throw new DisagreementError(`${workload.id}: ${server.name} does not answer the data ${reference!.name} does: ${different}`);
+      } else if (actual !== expected) {
+        throw new DisagreementError(difference(workload.id, reference!.name, expected, server.name, actual));
+      }
+      agreement.bytes[workload.id][server.name] = Buffer.byteLength(actual);
     }
-    agreement.bytes[workload.id] = Buffer.byteLength(expected);
 
     agreement.sequential[workload.id] = {};
     for (const server of servers) {

@@ -1,4 +1,6 @@
 import type { ColdRow } from './cold.js';
+import type { ColdSection } from './cold-section.js';
+import { formatGoals } from './report.js';
 
 const ms = (value: number) => (Number.isNaN(value) ? '-' : value.toFixed(1));
 
@@ -14,8 +16,8 @@ const COLUMNS: Array<{ title: string; cell: (r: ColdRow) => string }> = [
   { title: 'stale answers', cell: (r) => `${r.staleAnswers} of ${r.cold.requests}` },
 ];
 
-/** The cold section: one aligned row per peer, then each round's upstream calls and anything that went wrong. */
-export function formatCold(rows: readonly ColdRow[], settings: string): string {
+/** The cold section: one aligned row per peer, each round's upstream calls, anything that went wrong, then its goals. */
+export function formatCold({ rows, settings, goals }: ColdSection): string {
   const cells = [COLUMNS.map((c) => c.title), ...rows.map((r) => COLUMNS.map((c) => c.cell(r)))];
   const widths = COLUMNS.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
   const lines = [
@@ -31,5 +33,6 @@ export function formatCold(rows: readonly ColdRow[], settings: string): string {
     if (r.unrefreshedRounds > 0) lines.push(`  ! ${r.peer}: the key was not fresh again within 5 s after ${r.unrefreshedRounds} rounds`);
     if (r.warmUntimed > 0) lines.push(`  ${r.peer}: ${r.warmUntimed} of ${r.rounds} warm bursts not timed (the key expired during them, or too soon to start one)`);
   }
+  lines.push('Goals:', ...formatGoals(goals));
   return lines.join('\n');
 }

@@ -17,15 +17,16 @@ import { WORKLOADS } from './workloads.js';
 /**
  * npm run bench [-- --quick] [-- --profile] [-- --cold] [-- --cluster]
  *
- * Starts a private redis-server, fills it through the gateway's store, starts the four servers
- * (each in its own process), checks that they all answer every workload with the same bytes,
+ * Starts a private redis-server, fills it through the gateway's store, starts the five servers
+ * (each in its own process), checks that they all answer every workload with the same bytes (splice,
+ * which writes stored values as they are, with the same data),
  * then drives each server with each workload at the same concurrency, one at a time, and prints
  * a table per workload and the issue's goals. Then the cold workload (cold-section.ts): bursts
  * of requests for a key that has just expired, against the gateway reading through and against
  * cache-aside. Then the cluster section (cluster-section.ts): W2 and W6 on a 3-master Redis Cluster
  * against a standalone redis-server, with one and two gateway processes, and Redis round trips per
  * request. The figures go to bench-results/latest.json. `--cold` runs the cold workload alone
- * (no fill, no four servers) and writes bench-results/cold.json. `--cluster` runs the cluster
+ * (no fill, no five servers) and writes bench-results/cold.json. `--cluster` runs the cluster
  * section alone and writes its figures into bench-results/latest.json under `cluster`, keeping the
  * rest of the file.
  * `--profile` instead runs the gateway alone under W2 and W4 (or the workloads listed, as in
@@ -77,7 +78,10 @@ const SERVERS = [
   { name: 'naive', file: 'bench/servers/naive.ts', options: { args: [redis.url] } },
   { name: 'mercurius-jit', file: 'bench/servers/mercurius-jit.ts', options: { args: [redis.url] } },
   { name: 'limit', file: 'bench/servers/limit.ts', options: { args: [redis.url] } },
+  { name: 'splice', file: 'bench/servers/splice.ts', options: { args: [redis.url] } },
 ];
+/** The servers whose answers are stored values as they are: the same data as the gateway's, not the same bytes. */
+const STORED_SHAPE = ['splice'];
 
 async function filled() {
   console.log(`redis-server on port ${redis.port}; filling it through the gateway's store...`);
@@ -92,7 +96,7 @@ try {
   if (args.has('--cold')) {
     console.log(`redis-server on port ${redis.port}; the cold workload alone, ${COLD_ROUNDS} rounds per peer`);
     const cold = await runColdSection({ redisUrl: redis.url, redis: stats, rounds: COLD_ROUNDS });
-    console.log(formatCold(cold.rows, cold.settings));
+    console.log(formatCold(cold));
     const path = join(PROFILE_DIR, 'cold.json');
     writeJson(path, { when: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: machine(), cold });
     console.log(`\nwrote ${path}`);
@@ -118,8 +122,8 @@ try {
     // One at a time: start-up compiles TypeScript, and two cores are few.
     for (const { name, file, options } of SERVERS) servers.push(await startServer(name, file, options));
     console.log(`servers: ${servers.map((s) => `${s.name} (pid ${s.pid})`).join(', ')}; checking that they agree...`);
-    const agreement = await checkAgreement(servers, WORKLOADS, stats);
-    console.log(`all ${servers.length} servers answer the ${WORKLOADS.length} workloads with identical bytes`);
+    const agreement = await checkAgreement(servers, WORKLOADS, stats, STORED_SHAPE);
+    console.log(`all ${servers.length} servers answer the ${WORKLOADS.length} workloads with identical bytes (${STORED_SHAPE.join(', ')}: the same data)`);
 
     const rows: Row[] = [];
     const started = performance.now();
@@ -144,7 +148,7 @@ try {
           commands,
           sequentialCmdsPerReq: sequential.commands,
           roundTripsPerReq: sequential.roundTrips,
-          bytesPerResponse: agreement.bytes[workload.id],
+          bytesPerResponse: agreement.bytes[workload.id][server.name]!,
           peakRssMb: 0,
         });
         console.log(`${figures.reqPerSec.toFixed(0)} req/s`);
@@ -162,13 +166,13 @@ try {
     console.log(formatReport(rows, WORKLOADS, goals, about, settings));
     if (rows.some((r) => Object.values(r.failures).some((n) => n > 0))) exitCode = 1;
 
-    // Alone on the machine: the four servers have nothing more to do.
+    // Alone on the machine: the five servers have nothing more to do.
     await Promise.all(servers.map((server) => server.stop()));
     console.log('');
     let cold: ColdSection | { error: string };
     try {
       cold = await runColdSection({ redisUrl: redis.url, redis: stats, rounds: COLD_ROUNDS });
-      console.log(formatCold(cold.rows, cold.settings));
+      console.log(formatCold(cold));
       if (cold.rows.some((r) => r.failed > 0)) exitCode = 1;
     } catch (error) {
       // The tables above stand on their own: keep them, and say why the cold section has no figures.
