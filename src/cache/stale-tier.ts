@@ -80,6 +80,15 @@ export function createStaleTier({ maxBytes, maxAgeMs }: StaleTierOptions) {
         entries.delete(key);
         return;
       }
+      // The same value read again (the common case: a hot key between two writes) only becomes
+      // the most recent and younger. The held copy and its entry stay, and the copy just read
+      // dies young: replacing them on every read kept each one alive until the next read of its
+      // key, long enough to be promoted for the old generation to collect.
+      const held = entries.get(key);
+      if (held !== undefined && sameValue(held.value, value)) {
+        held.storedAtMs = Date.now();
+        return;
+      }
       const bytes =
         ENTRY_OVERHEAD_BYTES +
         heapBytesOf(key) +
@@ -131,6 +140,13 @@ export function createStaleTier({ maxBytes, maxAgeMs }: StaleTierOptions) {
 }
 
 export type StaleTier = ReturnType<typeof createStaleTier>;
+
+function sameValue(held: Value, read: Value): boolean {
+  if (typeof held === 'string' || typeof read === 'string') return held === read;
+  if (held.length !== read.length) return false;
+  for (let i = 0; i < held.length; i++) if (held[i] !== read[i]) return false;
+  return true;
+}
 
 /** The identity of a bar range read: the loaders' cache key and the tier's key alike. */
 export function rangeKeyOf({ key, minScore, maxScore, limit }: SeriesRange): string {
