@@ -103,17 +103,18 @@ export function createLoaders(store: CacheStore, tier: StaleTier, filler?: Fille
       tier.end(ticket);
     }
   };
-  // What a read plan read before it handed the request over, by key (or range key).
-  const readAhead = { points: new Map<string, Served<string> | null | Error>(), ranges: new Map<string, Served<string[]> | null | Error>() };
+  // What a read plan read before it handed the request over, by key (or range key). Made by
+  // `handOver`: a request a plan answers (most of them) never needs it.
+  let readAhead: { points: Map<string, Served<string> | null | Error>; ranges: Map<string, Served<string[]> | null | Error> } | undefined;
   // Made on first use: a query answered by a read plan needs neither.
   let points: DataLoader<string, Served<string> | null> | undefined;
   let ranges: DataLoader<SeriesRange, Served<string[]> | null, string> | undefined;
   return {
     get points() {
-      return (points ??= new DataLoader((keys) => answer(keys, pointKeyOf, readAhead.points, readPoints)));
+      return (points ??= new DataLoader((keys) => answer(keys, pointKeyOf, readAhead?.points ?? NOTHING_READ, readPoints)));
     },
     get ranges() {
-      return (ranges ??= new DataLoader((list) => answer(list, rangeKeyOf, readAhead.ranges, readRanges), { cacheKeyFn: rangeKeyOf }));
+      return (ranges ??= new DataLoader((list) => answer(list, rangeKeyOf, readAhead?.ranges ?? NOTHING_READ, readRanges), { cacheKeyFn: rangeKeyOf }));
     },
     readPoints,
     readRanges,
@@ -123,6 +124,7 @@ export function createLoaders(store: CacheStore, tier: StaleTier, filler?: Fille
      * had read them, so that the executor reports them in the same order and with the same errors.
      */
     handOver(pointValues: ReadonlyMap<string, Served<string> | null | Error>, rangeValues: ReadonlyMap<string, Served<string[]> | null | Error>) {
+      readAhead ??= { points: new Map(), ranges: new Map() };
       for (const [key, value] of pointValues) readAhead.points.set(key, value);
       for (const [key, value] of rangeValues) readAhead.ranges.set(key, value);
     },
@@ -160,6 +162,8 @@ export function createLoaders(store: CacheStore, tier: StaleTier, filler?: Fille
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+const NOTHING_READ: ReadonlyMap<string, never> = new Map<string, never>();
 
 /** Told what the cache answered for each key (or range, by its series' key) a request reads, once. */
 export type CountRead = (key: string, result: ReadResult) => void;
