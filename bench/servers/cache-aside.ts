@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage } from 'node:http';
 import { Redis } from 'ioredis';
-import { listenAndAnnounce } from './listening.js';
+import { serveOperations } from './serve-operations.js';
 
 /**
  * The cold workload's peer: cache-aside as the usual write-ups do it, on bare `node:http` and
@@ -41,23 +40,6 @@ async function fearGreed(): Promise<string> {
   return value;
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-const server = createServer(async (request, response) => {
-  try {
-    const { operationName } = JSON.parse(await readBody(request));
-    if (operationName !== 'FearGreed') {
-      response.writeHead(400, { 'content-type': 'text/plain' }).end(`no handler for operation ${JSON.stringify(operationName)}`);
-      return;
-    }
-    const body = `{"data":{"fearGreed":${(await fearGreed()).slice(0, -1)},"stale":false}}}`;
-    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
-  } catch (error) {
-    response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
-  }
+await serveOperations({
+  FearGreed: async () => `{"data":{"fearGreed":${(await fearGreed()).slice(0, -1)},"stale":false}}}`,
 });
-await listenAndAnnounce(server);

@@ -1,9 +1,8 @@
-import { createServer, type IncomingMessage } from 'node:http';
 import { Redis } from 'ioredis';
 import { createKeyLayout } from '../../src/cache/keys.js';
 import type { Timeframe } from '../../src/cache/market-types.js';
 import { DASHBOARD, W1_SYMBOL, W3_SYMBOLS, W4_BARS } from '../workloads.js';
-import { listenAndAnnounce } from './listening.js';
+import { serveOperations, type OperationHandler } from './serve-operations.js';
 
 /**
  * The ceiling on this machine: a bare `node:http` handler that parses the request body, issues
@@ -92,7 +91,7 @@ const TRADES_KEY = keys.trades(DASHBOARD.trades.symbol);
 const TICKERS = DASHBOARD.tickers.length;
 const FUNDING_RATES = DASHBOARD.fundingRates.length;
 
-const handlers: Record<string, (variables: Json) => Promise<string>> = {
+const handlers: Record<string, OperationHandler> = {
   async Ticker() {
     const [raw] = await redis.mget(keys.ticker(W1_SYMBOL));
     return `{"data":{"ticker":${ticker(raw!)}}}`;
@@ -129,24 +128,4 @@ const handlers: Record<string, (variables: Json) => Promise<string>> = {
   },
 };
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-const server = createServer(async (request, response) => {
-  try {
-    const { operationName, variables } = JSON.parse(await readBody(request));
-    const handler = handlers[operationName];
-    if (!handler) {
-      response.writeHead(400, { 'content-type': 'text/plain' }).end(`no handler for operation ${JSON.stringify(operationName)}`);
-      return;
-    }
-    const body = await handler(variables ?? {});
-    response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
-  } catch (error) {
-    response.writeHead(500, { 'content-type': 'text/plain' }).end(String(error));
-  }
-});
-await listenAndAnnounce(server);
+await serveOperations(handlers);
