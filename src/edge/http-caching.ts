@@ -115,6 +115,8 @@ export function useHttpCaching({ endpoint = '/graphql', now = Date.now }: HttpCa
   const queries = new WeakMap<object, Query>();
   return {
     onExecute({ args }) {
+      // Only a GET's answer is ever cached: a POST (most requests) needs none of this.
+      if ((args.contextValue as { request?: Request }).request?.method !== 'GET') return;
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation !== 'query') return;
       const { loaders } = args.contextValue as unknown as GatewayContext;
