@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
-import { createKeyLayout } from '../../src/cache/keys.js';
-import type { Timeframe } from '../../src/cache/market-types.js';
-import { DASHBOARD, W1_SYMBOL, W3_SYMBOLS, W4_BARS } from '../workloads.js';
+import { DASHBOARD, W4_BARS } from '../workloads.js';
 import { serveOperations, type OperationHandler } from './serve-operations.js';
+import { keys, newestFirst, readDashboard, W1_KEY, W3_KEYS, W4_KEY } from './stored-keys.js';
 
 /**
  * The ceiling on this machine: a bare `node:http` handler that parses the request body, issues
@@ -12,7 +11,6 @@ import { serveOperations, type OperationHandler } from './serve-operations.js';
  * hand-written REST endpoint knows its route. No GraphQL server can beat it.
  */
 const redis = new Redis(process.argv[2]!);
-const keys = createKeyLayout({ namespace: 'mdc', version: 'v1' });
 
 type Json = Record<string, any>;
 const str = JSON.stringify;
@@ -77,23 +75,12 @@ function trades(members: string[], limit: number): string {
     .join(',')}]`;
 }
 
-const newestFirst = (key: string, limit: number) => ['+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit] as const;
-
-const W3_KEYS = W3_SYMBOLS.map(keys.ticker);
-const DASHBOARD_KEYS = [
-  ...DASHBOARD.tickers.map(keys.ticker),
-  ...DASHBOARD.fundingRates.map(keys.fundingRate),
-  keys.fearGreed(),
-  keys.llmAnalysis(DASHBOARD.llmAnalysis.analysisType, DASHBOARD.llmAnalysis.inputHash),
-  keys.orderBook(DASHBOARD.orderBook.symbol),
-];
-const TRADES_KEY = keys.trades(DASHBOARD.trades.symbol);
 const TICKERS = DASHBOARD.tickers.length;
 const FUNDING_RATES = DASHBOARD.fundingRates.length;
 
 const handlers: Record<string, OperationHandler> = {
   async Ticker() {
-    const [raw] = await redis.mget(keys.ticker(W1_SYMBOL));
+    const [raw] = await redis.mget(W1_KEY);
     return `{"data":{"ticker":${ticker(raw!)}}}`;
   },
   async Tickers({ symbols }) {
@@ -105,23 +92,12 @@ const handlers: Record<string, OperationHandler> = {
     return `{"data":{${values.map((raw, i) => `"t${i}":${ticker(raw)}`).join(',')}}}`;
   },
   async Bars() {
-    const key = keys.bars(W4_BARS.symbol, W4_BARS.timeframe);
-    return `{"data":{"bars":${bars(await redis.zrange(key, ...newestFirst(key, W4_BARS.limit)))}}}`;
+    return `{"data":{"bars":${bars(await redis.zrange(W4_KEY, ...newestFirst(W4_BARS.limit)))}}}`;
   },
   async Dashboard() {
-    const pipeline = redis.pipeline();
-    for (const { symbol, timeframe, limit } of DASHBOARD.bars) {
-      const key = keys.bars(symbol, timeframe as Timeframe);
-      pipeline.zrange(key, ...newestFirst(key, limit));
-    }
-    pipeline.zrange(TRADES_KEY, ...newestFirst(TRADES_KEY, DASHBOARD.trades.limit + 1));
-    const [values, ranges] = await Promise.all([redis.mget(...DASHBOARD_KEYS), pipeline.exec()]);
+    const { values, members } = await readDashboard(redis);
     const tickers = values.slice(0, TICKERS).map(ticker).join(',');
     const rates = values.slice(TICKERS, TICKERS + FUNDING_RATES).map((raw, i) => `"f${i}":${fundingRate(raw)}`);
-    const members = ranges!.map(([error, list]) => {
-      if (error) throw error;
-      return list as string[];
-    });
     const series = members.slice(0, -1).map((list, i) => `"b${i}":${bars(list)}`);
     const [fearGreedRaw, llmAnalysisRaw, orderBookRaw] = values.slice(TICKERS + FUNDING_RATES);
     return `{"data":{"tickers":[${tickers}],${rates.join(',')},"fearGreed":${fearGreed(fearGreedRaw!)},${series.join(',')},"llmAnalysis":${llmAnalysis(llmAnalysisRaw!)},"orderBook":${orderBook(orderBookRaw!, DASHBOARD.orderBook.depth)},"trades":${trades(members.at(-1)!, DASHBOARD.trades.limit)}}}`;

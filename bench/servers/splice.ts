@@ -1,8 +1,7 @@
 import { Redis } from 'ioredis';
-import { createKeyLayout } from '../../src/cache/keys.js';
-import type { Timeframe } from '../../src/cache/market-types.js';
-import { DASHBOARD, W1_SYMBOL, W3_SYMBOLS, W4_BARS } from '../workloads.js';
+import { DASHBOARD, W3_SYMBOLS, W4_BARS } from '../workloads.js';
 import { serveOperations, type OperationHandler } from './serve-operations.js';
+import { keys, newestFirst, readDashboard, W1_KEY, W3_KEYS, W4_KEY } from './stored-keys.js';
 
 /**
  * The second limit (issue 14): the least work any server can do. Point values are stored in the
@@ -17,12 +16,9 @@ import { serveOperations, type OperationHandler } from './serve-operations.js';
  * for the same data, not the same bytes (see same-data.ts).
  */
 const redis = new Redis(process.argv[2]!);
-const keys = createKeyLayout({ namespace: 'mdc', version: 'v1' });
 
 /** A stored value as it is, or `null` for a key Redis does not hold. */
 const raw = (value: string | null | undefined) => value ?? 'null';
-
-const newestFirst = (limit: number) => ['+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, limit] as const;
 
 /**
  * A stored book with each side cut to its best `depth` levels, by position in the string: a level
@@ -50,21 +46,7 @@ function trades(members: string[], limit: number): string {
   return `[${(members[0]?.startsWith('{"stamp":true') ? members.slice(1) : members.slice(0, limit)).join(',')}]`;
 }
 
-const W1_KEY = keys.ticker(W1_SYMBOL);
-const W3_KEYS = W3_SYMBOLS.map(keys.ticker);
 const W3_NAMES = W3_SYMBOLS.map((_, i) => `"t${i}":`);
-const W4_KEY = keys.bars(W4_BARS.symbol, W4_BARS.timeframe);
-const DASHBOARD_KEYS = [
-  ...DASHBOARD.tickers.map(keys.ticker),
-  ...DASHBOARD.fundingRates.map(keys.fundingRate),
-  keys.fearGreed(),
-  keys.llmAnalysis(DASHBOARD.llmAnalysis.analysisType, DASHBOARD.llmAnalysis.inputHash),
-  keys.orderBook(DASHBOARD.orderBook.symbol),
-];
-const DASHBOARD_RANGES = [
-  ...DASHBOARD.bars.map(({ symbol, timeframe, limit }) => ({ key: keys.bars(symbol, timeframe as Timeframe), limit })),
-  { key: keys.trades(DASHBOARD.trades.symbol), limit: DASHBOARD.trades.limit + 1 },
-];
 const TICKERS = DASHBOARD.tickers.length;
 const FUNDING_RATES = DASHBOARD.fundingRates.length;
 
@@ -85,13 +67,7 @@ const handlers: Record<string, OperationHandler> = {
     return `{"data":{"bars":[${(await redis.zrange(W4_KEY, ...newestFirst(W4_BARS.limit))).join(',')}]}}`;
   },
   async Dashboard() {
-    const pipeline = redis.pipeline();
-    for (const { key, limit } of DASHBOARD_RANGES) pipeline.zrange(key, ...newestFirst(limit));
-    const [values, ranges] = await Promise.all([redis.mget(...DASHBOARD_KEYS), pipeline.exec()]);
-    const members = ranges!.map(([error, list]) => {
-      if (error) throw error;
-      return list as string[];
-    });
+    const { values, members } = await readDashboard(redis);
     const rates = values.slice(TICKERS, TICKERS + FUNDING_RATES).map((value, i) => `"f${i}":${raw(value)}`);
     const series = members.slice(0, -1).map((list, i) => `"b${i}":[${list.join(',')}]`);
     const [fearGreed, llmAnalysis, orderBook] = values.slice(TICKERS + FUNDING_RATES);
