@@ -10,6 +10,7 @@ import { WRITER_TOKEN } from './support/gateway.js';
 import { startLiveGateway, type LiveGateway } from './support/live-gateway.js';
 import { sleep } from './support/load.js';
 import { startRedisServer, type RedisServer } from './support/redis-server.js';
+import { takeSseEvents } from './support/sse.js';
 
 /**
  * Live updates fan out across gateway processes: a write through one instance reaches every
@@ -60,21 +61,14 @@ function openSse(url: string, agent: Agent, query: string, symbols: readonly str
       res.setEncoding('utf8');
       let buffer = '';
       res.on('data', (chunk: string) => {
-        buffer += chunk;
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
+        buffer = takeSseEvents(buffer + chunk, (event, data) => {
           const at = performance.now();
-          const lines = block.split('\n');
-          const event = lines.find((line) => line.startsWith('event:'))?.slice(6).trim();
-          const data = lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n');
-          if (event === undefined) continue; // a keep-alive comment
+          if (event === undefined) return; // a keep-alive comment
           const payload = event === 'next' && data ? (JSON.parse(data) as { data?: { tickers?: { symbol: string; last: number } }; errors?: unknown }) : undefined;
           const ticker = payload?.data?.tickers;
           if (ticker && payload?.errors === undefined) stream.received.push({ symbol: ticker.symbol, last: ticker.last, at });
           else stream.problems.push(`${event}: ${data}`);
-        }
+        });
       });
       res.on('error', () => {}); // the test closes these streams itself
       resolve(stream);

@@ -43,10 +43,7 @@ export async function subscribeSse<T = any>(fetchFn: Fetch, url: string, query: 
   let complete!: (byServer: boolean) => void;
   const completed = new Promise<boolean>((resolve) => (complete = resolve));
 
-  const take = (event: string) => {
-    const lines = event.split('\n');
-    const type = lines.find((line) => line.startsWith('event:'))?.slice(6).trim();
-    const data = lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n');
+  const take = (type: string | undefined, data: string) => {
     if (type === 'next') {
       received.push(JSON.parse(data) as T);
       for (const wake of [...waiters]) wake();
@@ -60,11 +57,7 @@ export async function subscribeSse<T = any>(fetchFn: Fetch, url: string, query: 
         if (paused) await new Promise<void>((resolve) => (resumed = resolve));
         const { value, done } = await reader.read();
         if (done) break;
-        buffer += decoder.decode(value, { stream: true });
-        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-          take(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-        }
+        buffer = takeSseEvents(buffer + decoder.decode(value, { stream: true }), take);
       }
     } catch {
       // closed by the test
@@ -107,4 +100,18 @@ export async function subscribeSse<T = any>(fetchFn: Fetch, url: string, query: 
       await reader.cancel().catch(() => {});
     },
   };
+}
+
+/**
+ * Takes every complete event (a block ended by a blank line) off the front of `buffer`, handing
+ * each one's type and data to `onEvent` (a keep-alive comment has no type), and returns the rest.
+ */
+export function takeSseEvents(buffer: string, onEvent: (type: string | undefined, data: string) => void): string {
+  for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+    const lines = buffer.slice(0, end).split('\n');
+    buffer = buffer.slice(end + 2);
+    const type = lines.find((line) => line.startsWith('event:'))?.slice(6).trim();
+    onEvent(type, lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n'));
+  }
+  return buffer;
 }
