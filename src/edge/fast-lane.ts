@@ -83,13 +83,15 @@ export function createFastLane(deps: FastLaneDeps): (request: IncomingMessage, r
     return negotiate(request.headers.accept);
   }
 
-  function handOver(request: IncomingMessage, response: ServerResponse, body?: Buffer, ctx?: GatewayContext) {
+  function handOver(request: IncomingMessage, response: ServerResponse, body?: ReadBody, ctx?: GatewayContext) {
     if (request.url !== undefined && request.url.startsWith(endpoint)) deps.metrics.fastLane('handed_over');
-    if (body !== undefined) (request as IncomingMessage & { body?: Buffer }).body = body;
+    // whatwg-node takes a body already read from `request.body`: a parsed object as yoga's
+    // `request.json()` (so yoga does not parse it again), bytes as the body itself.
+    if (body !== undefined) (request as IncomingMessage & { body?: Buffer | object }).body = body.parsed ?? body.bytes;
     void yoga(request, response, ctx && { fastLaneContext: ctx });
   }
 
-  async function answer(request: IncomingMessage, response: ServerResponse, params: Params, mediaType: string, started: number, body?: Buffer) {
+  async function answer(request: IncomingMessage, response: ServerResponse, params: Params, mediaType: string, started: number, body?: ReadBody) {
     const { persisted } = deps;
     if (params.query !== undefined && params.documentId !== undefined) return handOver(request, response, body);
     if (persisted?.only && params.query !== undefined) return handOver(request, response, body);
@@ -129,7 +131,7 @@ export function createFastLane(deps: FastLaneDeps): (request: IncomingMessage, r
   }
 
   /** `answer`, and should anything in it throw unexpectedly before a byte is written, yoga instead. */
-  function serve(request: IncomingMessage, response: ServerResponse, params: Params, mediaType: string, started: number, body?: Buffer) {
+  function serve(request: IncomingMessage, response: ServerResponse, params: Params, mediaType: string, started: number, body?: ReadBody) {
     answer(request, response, params, mediaType, started, body).catch(() => {
       if (!response.headersSent) handOver(request, response, body);
     });
@@ -158,8 +160,9 @@ export function createFastLane(deps: FastLaneDeps): (request: IncomingMessage, r
     if (declared === undefined || request.headers['transfer-encoding'] !== undefined || !/^\d+$/.test(declared)) return handOver(request, response);
     if (Number(declared) > Math.min(deps.maxBodyBytes, DEFAULTS.fastLaneMaxBodyBytes)) return handOver(request, response);
     readBody(request).then(
-      (body) => {
-        const params = postParams(body);
+      (bytes) => {
+        const body = parsedBody(bytes);
+        const params = body.parsed && postParams(body.parsed);
         if (params === undefined) return handOver(request, response, body);
         return serve(request, response, params, mediaType, started, body);
       },
@@ -183,16 +186,29 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** yoga's params from a JSON body, or `undefined` for anything but the plain form. */
-function postParams(body: Buffer): Params | undefined {
+/**
+ * A POST's body as read, and parsed when it is a JSON object with at least one field: the one
+ * form whatwg-node hands yoga as it is (an empty object it would read again from the request,
+ * already consumed). Anything else (bad JSON, a byte-order mark, an array) yoga gets as bytes.
+ */
+interface ReadBody {
+  bytes: Buffer;
+  parsed?: Record<string, unknown>;
+}
+
+function parsedBody(bytes: Buffer): ReadBody {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = JSON.parse(bytes.toString('utf8'));
   } catch {
-    return undefined;
+    return { bytes };
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const fields = parsed as Record<string, unknown>;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || Object.keys(parsed).length === 0) return { bytes };
+  return { bytes, parsed: parsed as Record<string, unknown> };
+}
+
+/** yoga's params from a JSON body, or `undefined` for anything but the plain form. */
+function postParams(fields: Record<string, unknown>): Params | undefined {
   for (const key in fields) if (!PARAMS.has(key)) return undefined;
   const { query, operationName, variables, extensions, documentId } = fields;
   if (extensions != null) return undefined;
